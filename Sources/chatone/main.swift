@@ -1,0 +1,1 @@
+print("chatone: not built yet")

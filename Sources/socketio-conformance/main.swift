@@ -1,0 +1,1 @@
+print("socketio-conformance: not built yet")
