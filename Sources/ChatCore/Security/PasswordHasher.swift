@@ -1,0 +1,32 @@
+import HummingbirdBcrypt
+import NIOPosix
+
+/// Hashes and verifies passwords with bcrypt on a thread pool of its own.
+///
+/// bcrypt is deliberately slow (about a quarter of a second at cost 12), so it must never run on an event loop,
+/// and it gets its own pool so that a burst of logins cannot starve database calls queued on the shared pool.
+public struct PasswordHasher: Sendable {
+    public let cost: UInt8
+    private let threadPool: NIOThreadPool
+    /// A hash of a random password, verified against when the username is unknown, so that unknown users and
+    /// wrong passwords take the same time.
+    private let dummyHash: String
+
+    public init(cost: UInt8, threadPool: NIOThreadPool) {
+        self.cost = cost
+        self.threadPool = threadPool
+        self.dummyHash = Bcrypt.hash(SecureRandom.token(byteCount: 16), cost: cost)
+    }
+
+    public func hash(_ password: String) async throws -> String {
+        let cost = self.cost
+        return try await threadPool.runIfActive { Bcrypt.hash(password, cost: cost) }
+    }
+
+    /// Verifies `password` against `hash`, or against a dummy hash when there is no user, to keep timing equal.
+    public func verify(_ password: String, against hash: String?) async throws -> Bool {
+        let target = hash ?? dummyHash
+        let matches = try await threadPool.runIfActive { Bcrypt.verify(password, hash: target) }
+        return matches && hash != nil
+    }
+}

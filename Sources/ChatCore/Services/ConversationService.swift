@@ -1,0 +1,68 @@
+import Foundation
+
+/// Opening, listing and reading conversations. Every method checks that the caller is a member: a
+/// conversation they are not in is reported as not found, so its existence does not leak.
+public struct ConversationService: Sendable {
+    private let store: any ChatStore
+    private let ids: IDGenerator
+
+    public init(store: any ChatStore, ids: IDGenerator) {
+        self.store = store
+        self.ids = ids
+    }
+
+    /// The direct conversation between the caller and `otherUserID`, created on first contact.
+    public func openDirect(callerID: Int64, otherUserID: Int64) async throws -> (view: ConversationView, created: Bool) {
+        guard otherUserID != callerID else {
+            throw ChatError.validation("cannot open a direct conversation with yourself", field: "userId")
+        }
+        guard try await store.user(id: otherUserID) != nil else { throw ChatError.notFound("user not found") }
+        let draft = NewConversation(
+            id: ids.next(), kind: .direct, title: nil, directKey: NewConversation.directKey(callerID, otherUserID),
+            members: [(callerID, .member), (otherUserID, .member)], createdAt: Date())
+        let (conversation, created) = try await store.findOrCreateDirectConversation(draft)
+        return (ConversationView(conversation: conversation, viewerID: callerID), created)
+    }
+
+    public func conversation(id: Int64, callerID: Int64) async throws -> ConversationView {
+        guard let conversation = try await store.conversation(id: id, memberID: callerID) else {
+            throw ChatError.notFound("conversation not found")
+        }
+        return ConversationView(conversation: conversation, viewerID: callerID)
+    }
+
+    /// The caller's conversations, most recent activity first.
+    public func list(callerID: Int64, cursor: String?, limit: Int?) async throws -> Page<ConversationView> {
+        let limit = try Validator.limit(limit)
+        let after = try cursor.map(Self.decodeCursor)
+        let rows = try await store.conversations(memberID: callerID, after: after, limit: limit + 1)
+        let items = rows.prefix(limit).map { ConversationView(conversation: $0, viewerID: callerID) }
+        let hasMore = rows.count > limit
+        let next = hasMore ? items.last.map { Self.encodeCursor(ConversationCursor(updatedAt: $0.conversation.updatedAt, id: $0.conversation.id)) } : nil
+        return Page(items: items, hasMore: hasMore, nextCursor: next ?? nil)
+    }
+
+    /// Throws not-found unless `callerID` is a member; returns all member ids for delivery.
+    public func requireMembership(conversationID: Int64, callerID: Int64) async throws -> [Int64] {
+        guard let members = try await store.memberIDs(conversationID: conversationID), members.contains(callerID) else {
+            throw ChatError.notFound("conversation not found")
+        }
+        return members
+    }
+
+    static func encodeCursor(_ cursor: ConversationCursor) -> String {
+        let millis = Int64((cursor.updatedAt.timeIntervalSince1970 * 1000).rounded())
+        return Base64URL.encode(Data("\(millis):\(cursor.id)".utf8))
+    }
+
+    static func decodeCursor(_ text: String) throws -> ConversationCursor {
+        guard let data = Base64URL.decode(text), let raw = String(data: data, encoding: .utf8) else {
+            throw ChatError.validation("invalid cursor", field: "cursor")
+        }
+        let parts = raw.split(separator: ":")
+        guard parts.count == 2, let millis = Int64(parts[0]), let id = Int64(parts[1]) else {
+            throw ChatError.validation("invalid cursor", field: "cursor")
+        }
+        return ConversationCursor(updatedAt: Date(timeIntervalSince1970: Double(millis) / 1000), id: id)
+    }
+}

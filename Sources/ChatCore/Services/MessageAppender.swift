@@ -1,0 +1,51 @@
+/// The one path by which messages reach the store. Sends that arrive while a write is in flight are queued and
+/// appended together in the next transaction (group commit), so many concurrent senders cost a few
+/// transactions rather than one each, while each sender still waits for its own message to be durable.
+public actor MessageAppender {
+    private struct Pending {
+        var draft: MessageDraft
+        var continuation: CheckedContinuation<AppendOutcome, any Error>
+    }
+
+    private let store: any ChatStore
+    private let maxBatch: Int
+    private var queue: [Pending] = []
+    private var draining = false
+
+    public init(store: any ChatStore, maxBatch: Int = 64) {
+        self.store = store
+        self.maxBatch = maxBatch
+    }
+
+    /// Appends the draft and returns once it is durably stored.
+    public func append(_ draft: MessageDraft) async throws -> AppendOutcome {
+        try await withCheckedThrowingContinuation { continuation in
+            queue.append(Pending(draft: draft, continuation: continuation))
+            if !draining {
+                draining = true
+                Task { await self.drain() }
+            }
+        }
+    }
+
+    private func drain() async {
+        while !queue.isEmpty {
+            let batch = Array(queue.prefix(maxBatch))
+            queue.removeFirst(batch.count)
+            await write(batch)
+        }
+        draining = false
+    }
+
+    private func write(_ batch: [Pending]) async {
+        do {
+            let outcomes = try await store.appendMessages(batch.map(\.draft))
+            for (pending, outcome) in zip(batch, outcomes) { pending.continuation.resume(returning: outcome) }
+        } catch where batch.count > 1 {
+            // One bad draft must not fail its neighbours: retry each on its own so only the culprit sees the error.
+            for pending in batch { await write([pending]) }
+        } catch {
+            batch[0].continuation.resume(throwing: error)
+        }
+    }
+}

@@ -1,0 +1,73 @@
+import Foundation
+
+/// The input rules of API.md, in one place so REST and sockets reject the same things the same way.
+public enum Validator {
+    public static let usernameLength = 3...32
+    public static let passwordBytes = 8...72
+    public static let displayNameLength = 1...64
+    public static let contentLength = 1...4000
+    public static let clientMessageIDLength = 1...64
+    public static let pageLimit = 1...100
+    public static let defaultPageLimit = 50
+
+    private static let usernameCharacters = Set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-".unicodeScalars)
+
+    public static func username(_ value: String) throws -> String {
+        guard usernameLength.contains(value.unicodeScalars.count),
+            value.unicodeScalars.allSatisfy(usernameCharacters.contains)
+        else {
+            throw ChatError.validation("username must be 3-32 characters of A-Z a-z 0-9 _ . -", field: "username")
+        }
+        return value
+    }
+
+    /// bcrypt only reads 72 bytes; longer passwords are refused rather than silently truncated.
+    public static func password(_ value: String) throws -> String {
+        guard passwordBytes.contains(value.utf8.count) else {
+            throw ChatError.validation("password must be 8-72 bytes of UTF-8", field: "password")
+        }
+        return value
+    }
+
+    /// Trimmed display name, or the username when none is given.
+    public static func displayName(_ value: String?, default fallback: String) throws -> String {
+        guard let value else { return fallback }
+        let trimmed = value.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard displayNameLength.contains(trimmed.unicodeScalars.count) else {
+            throw ChatError.validation("displayName must be 1-64 characters after trimming", field: "displayName")
+        }
+        return trimmed
+    }
+
+    public static func content(_ value: String) throws -> String {
+        guard contentLength.contains(value.unicodeScalars.count) else {
+            throw ChatError.validation("content must be 1-4000 characters", field: "content")
+        }
+        guard !value.unicodeScalars.allSatisfy(\.properties.isWhitespace) else {
+            throw ChatError.validation("content must not be only whitespace", field: "content")
+        }
+        return value
+    }
+
+    public static func clientMessageID(_ value: String?) throws -> String? {
+        guard let value else { return nil }
+        guard clientMessageIDLength.contains(value.unicodeScalars.count) else {
+            throw ChatError.validation("clientMessageId must be 1-64 characters", field: "clientMessageId")
+        }
+        return value
+    }
+
+    public static func limit(_ value: Int?) throws -> Int {
+        guard let value else { return defaultPageLimit }
+        guard pageLimit.contains(value) else {
+            throw ChatError.validation("limit must be between 1 and 100", field: "limit")
+        }
+        return value
+    }
+
+    /// Ids are opaque strings to clients; one that cannot be ours matches nothing, so it is "not found".
+    public static func id(_ value: String, resource: String) throws -> Int64 {
+        guard let id = Int64(value), id > 0 else { throw ChatError.notFound("\(resource) not found") }
+        return id
+    }
+}

@@ -1,0 +1,58 @@
+import Foundation
+
+/// Persistence for ChatOne. Implementations know SQL; the services above know only this protocol.
+///
+/// Every method is safe to call concurrently. Uniqueness guarantees (usernames, the direct pair, message
+/// `seq`, `clientMessageId`) are the store's to keep, because only the database can keep them across
+/// concurrent requests and several server processes.
+public protocol ChatStore: Sendable {
+    // MARK: Users
+
+    /// Creates a user. Throws ``ChatError/conflict(_:field:)`` when the username is taken (case-insensitively).
+    func insertUser(_ user: NewUser) async throws -> User
+    func credentials(usernameKey: String) async throws -> UserCredentials?
+    func user(id: Int64) async throws -> User?
+    func users(ids: [Int64]) async throws -> [User]
+    /// Users ordered by lower-cased username, after `afterUsernameKey`, whose username or display name starts
+    /// with `prefixKey` (lower-cased) when one is given. Returns at most `limit` rows.
+    func searchUsers(prefixKey: String?, afterUsernameKey: String?, limit: Int) async throws -> [User]
+    func setLastSeen(userID: Int64, at: Date) async throws
+
+    // MARK: Logins and refresh tokens
+
+    func createSession(_ session: AuthSession, firstToken: RefreshTokenRecord) async throws
+    func refreshToken(hash: String) async throws -> RefreshTokenRecord?
+    /// Marks `tokenID` used and stores `replacement`, atomically. Returns false, storing nothing, when the
+    /// token had already been used: the caller treats that as reuse.
+    func rotateRefreshToken(tokenID: Int64, replacement: RefreshTokenRecord, at: Date) async throws -> Bool
+    func revokeSession(id: Int64, at: Date) async throws
+    func session(id: Int64) async throws -> AuthSession?
+
+    // MARK: Conversations
+
+    /// The direct conversation with `conversation.directKey`, created from `conversation` if none exists yet.
+    /// Two concurrent calls for the same pair return the same conversation; `created` is true for exactly one.
+    func findOrCreateDirectConversation(_ conversation: NewConversation) async throws -> (conversation: Conversation, created: Bool)
+    /// The conversation, or nil when it does not exist or `memberID` is not a member of it.
+    func conversation(id: Int64, memberID: Int64) async throws -> Conversation?
+    /// The member's conversations, most recent activity first, after `cursor`, at most `limit`.
+    func conversations(memberID: Int64, after cursor: ConversationCursor?, limit: Int) async throws -> [Conversation]
+    /// The ids of the conversation's members, or nil when the conversation does not exist.
+    func memberIDs(conversationID: Int64) async throws -> [Int64]?
+
+    // MARK: Messages
+
+    /// Appends drafts in order, in one transaction, giving each the next `seq` of its conversation. A draft whose
+    /// `clientMessageID` was already used by the same sender in the same conversation yields `.existing`.
+    /// This is the single append path, so batching concurrent sends (group commit) happens here.
+    func appendMessages(_ drafts: [MessageDraft]) async throws -> [AppendOutcome]
+    /// Up to `limit` messages in ascending `seq` order.
+    func messages(conversationID: Int64, range: MessageRange, limit: Int) async throws -> [Message]
+    /// Moves the member's `lastReadSeq` forward to `seq` (never back) and returns the resulting value.
+    func markRead(conversationID: Int64, userID: Int64, seq: Int64) async throws -> Int64
+
+    // MARK: Health
+
+    /// Throws when the database cannot be reached.
+    func ping() async throws
+}

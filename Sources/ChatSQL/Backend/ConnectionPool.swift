@@ -1,0 +1,46 @@
+/// A fixed set of connections lent out one caller at a time, with waiters served in arrival order.
+///
+/// SQLite connections must not interleave transactions from different tasks, so each caller gets a
+/// connection to itself for the length of its work.
+actor ConnectionPool<Connection: Sendable> {
+    private var idle: [Connection]
+    private var waiters: [CheckedContinuation<Connection, Never>] = []
+
+    init(_ connections: [Connection]) {
+        precondition(!connections.isEmpty, "a pool needs at least one connection")
+        self.idle = connections
+    }
+
+    func acquire() async -> Connection {
+        if let connection = idle.popLast() { return connection }
+        return await withCheckedContinuation { waiters.append($0) }
+    }
+
+    func release(_ connection: Connection) {
+        if waiters.isEmpty {
+            idle.append(connection)
+        } else {
+            waiters.removeFirst().resume(returning: connection)
+        }
+    }
+
+    /// Lends a connection to `body` and takes it back whatever happens.
+    func withConnection<T: Sendable>(_ body: @Sendable (Connection) async throws -> T) async throws -> T {
+        let connection = await acquire()
+        do {
+            let result = try await body(connection)
+            release(connection)
+            return result
+        } catch {
+            release(connection)
+            throw error
+        }
+    }
+
+    /// Every connection, once all are idle: used to close them at shutdown.
+    func drainAll(count: Int) async -> [Connection] {
+        var all: [Connection] = []
+        for _ in 0..<count { all.append(await acquire()) }
+        return all
+    }
+}

@@ -1,0 +1,12 @@
+import SQLKit
+
+/// A database the store can read from and write to in transactions, whatever the engine.
+public protocol SQLBackend: Sendable {
+    var flavor: SQLFlavor { get }
+    /// Runs `body` on one connection, outside any explicit transaction.
+    func read<T: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T
+    /// Runs `body` in one transaction on one connection; commits when it returns, rolls back when it throws.
+    func transaction<T: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T
+    /// Closes every connection. The backend is unusable afterwards.
+    func shutdown() async
+}

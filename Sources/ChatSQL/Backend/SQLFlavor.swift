@@ -1,0 +1,6 @@
+/// Which database engine a backend talks to. Queries are written once; the flavor only picks column
+/// details that the engines spell differently (collations, table options).
+public enum SQLFlavor: String, Sendable {
+    case sqlite
+    case mysql
+}

@@ -1,0 +1,84 @@
+import Logging
+import NIOPosix
+import SQLKit
+import SQLiteKit
+
+/// SQLite in WAL mode: one writer connection (SQLite allows one writer at a time anyway, and serialising here
+/// avoids busy retries) and a few reader connections that never block on it. Every libsqlite3 call runs on
+/// NIO's thread pool, never on an event loop.
+public final class SQLiteBackend: SQLBackend {
+    public let flavor = SQLFlavor.sqlite
+    private let writer: ConnectionPool<SQLiteConnection>
+    private let readers: ConnectionPool<SQLiteConnection>
+    private let readerCount: Int
+    private let sharesWriter: Bool
+
+    /// Opens the database at `path`, or a private in-memory one for `nil`.
+    public static func open(path: String?, readers readerCount: Int = 4, logger: Logger) async throws -> SQLiteBackend {
+        let storage: SQLiteConnection.Storage = path.map { .file(path: $0) } ?? .memory
+        let writer = try await openConnection(storage, logger: logger)
+        try await configure(writer, isWriter: true)
+        // An in-memory database is private to its connection, so there it is shared for reads too.
+        guard path != nil else { return SQLiteBackend(writer: writer, readers: [], logger: logger) }
+        var readers: [SQLiteConnection] = []
+        for _ in 0..<readerCount {
+            let reader = try await openConnection(storage, logger: logger)
+            try await configure(reader, isWriter: false)
+            readers.append(reader)
+        }
+        return SQLiteBackend(writer: writer, readers: readers, logger: logger)
+    }
+
+    private init(writer: SQLiteConnection, readers: [SQLiteConnection], logger: Logger) {
+        self.writer = ConnectionPool([writer])
+        self.sharesWriter = readers.isEmpty
+        self.readers = sharesWriter ? self.writer : ConnectionPool(readers)
+        self.readerCount = readers.count
+    }
+
+    private static func openConnection(_ storage: SQLiteConnection.Storage, logger: Logger) async throws -> SQLiteConnection {
+        try await SQLiteConnection.open(
+            storage: storage, threadPool: .singleton, logger: logger, on: MultiThreadedEventLoopGroup.singleton.any())
+    }
+
+    private static func configure(_ connection: SQLiteConnection, isWriter: Bool) async throws {
+        let db = sql(connection)
+        if isWriter { try await db.raw("PRAGMA journal_mode = WAL").run() }
+        try await db.raw("PRAGMA foreign_keys = ON").run()
+        // Another process (say `chatone migrate`) may hold the write lock briefly; wait rather than fail.
+        try await db.raw("PRAGMA busy_timeout = 5000").run()
+        // In WAL mode NORMAL is durable against application crashes and much faster than FULL.
+        try await db.raw("PRAGMA synchronous = NORMAL").run()
+    }
+
+    /// Query logging is off: binds include password and token hashes, which must never reach a log.
+    private static func sql(_ connection: SQLiteConnection) -> any SQLDatabase {
+        connection.sql(queryLogLevel: nil)
+    }
+
+    public func read<T: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
+        try await readers.withConnection { try await body(Self.sql($0)) }
+    }
+
+    public func transaction<T: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
+        try await writer.withConnection { connection in
+            let db = Self.sql(connection)
+            // IMMEDIATE takes the write lock up front, so a transaction never fails half-way on a lock upgrade.
+            try await db.raw("BEGIN IMMEDIATE").run()
+            do {
+                let result = try await body(db)
+                try await db.raw("COMMIT").run()
+                return result
+            } catch {
+                try? await db.raw("ROLLBACK").run()
+                throw error
+            }
+        }
+    }
+
+    public func shutdown() async {
+        for connection in await writer.drainAll(count: 1) { try? await connection.close() }
+        guard !sharesWriter else { return }
+        for connection in await readers.drainAll(count: readerCount) { try? await connection.close() }
+    }
+}

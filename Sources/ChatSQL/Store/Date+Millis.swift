@@ -1,0 +1,10 @@
+import Foundation
+
+extension Date {
+    /// Milliseconds since 1970: how the schema stores time.
+    var millis: Int64 { Int64((timeIntervalSince1970 * 1000).rounded()) }
+
+    init(millis: Int64) {
+        self.init(timeIntervalSince1970: Double(millis) / 1000)
+    }
+}
