@@ -22,6 +22,8 @@ public struct AccessTokenSigner: Sendable {
     }
 
     public func sign(userID: Int64, sessionID: Int64, now: Date) async throws -> (token: String, expiresAt: Date) {
+        // Whole seconds: NumericDate allows fractions, but many client libraries expect integers.
+        let now = Date(timeIntervalSince1970: now.timeIntervalSince1970.rounded(.down))
         let expiresAt = now.addingTimeInterval(timeToLive)
         let claims = AccessTokenClaims(
             sub: .init(value: String(userID)), exp: .init(value: expiresAt), iat: .init(value: now),

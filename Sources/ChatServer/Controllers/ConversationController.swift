@@ -1,0 +1,64 @@
+import ChatCore
+import Hummingbird
+
+/// `/api/v1/conversations`: open, list and read conversations, and their messages.
+struct ConversationController {
+    let services: ChatServices
+
+    private struct CreateBody: Decodable { var type: String; var userId: String? }
+    private struct SendBody: Decodable { var content: String; var clientMessageId: String? }
+    private struct ReadBody: Decodable { var seq: Int64 }
+
+    func addRoutes(to group: RouterGroup<ChatRequestContext>) {
+        group.get { request, context in
+            let caller = try context.callerID()
+            let page = try await services.conversations.list(
+                callerID: caller, cursor: request.queryString("cursor"), limit: try request.queryInt("limit"))
+            return try JSONResponse.list(page.items.map(api), hasMore: page.hasMore, nextCursor: page.nextCursor)
+        }
+        group.post { request, context in
+            let caller = try context.callerID()
+            let body = try await request.decodeJSON(CreateBody.self, context: context)
+            guard body.type == "direct" else {
+                throw ChatError.validation("type must be \"direct\"; group conversations are not available yet", field: "type")
+            }
+            guard let userId = body.userId else { throw ChatError.validation("userId is required", field: "userId") }
+            let other = try Validator.id(userId, resource: "user")
+            let (view, created) = try await services.conversations.openDirect(callerID: caller, otherUserID: other)
+            return try JSONResponse.success(api(view), status: created ? .created : .ok)
+        }
+        group.get(":conversationId") { _, context in
+            let view = try await services.conversations.conversation(id: try conversationID(context), callerID: try context.callerID())
+            return try JSONResponse.success(api(view))
+        }
+        group.get(":conversationId/messages") { request, context in
+            let page = try await services.messages.history(
+                callerID: try context.callerID(), conversationID: try conversationID(context),
+                before: try request.queryInt("before").map(Int64.init), after: try request.queryInt("after").map(Int64.init),
+                limit: try request.queryInt("limit"))
+            return try JSONResponse.list(page.items.map(APIMessage.init), hasMore: page.hasMore, nextCursor: page.nextCursor)
+        }
+        group.post(":conversationId/messages") { request, context in
+            let caller = try context.callerID()
+            let id = try conversationID(context)
+            let body = try await request.decodeJSON(SendBody.self, context: context)
+            let result = try await services.messages.send(callerID: caller, conversationID: id, content: body.content, clientMessageID: body.clientMessageId)
+            return try JSONResponse.success(APIMessage(result.outcome.message), status: result.outcome.isNew ? .created : .ok)
+        }
+        group.post(":conversationId/read") { request, context in
+            let caller = try context.callerID()
+            let id = try conversationID(context)
+            let body = try await request.decodeJSON(ReadBody.self, context: context)
+            let result = try await services.messages.markRead(callerID: caller, conversationID: id, seq: body.seq)
+            return try JSONResponse.success(APIReadState(conversationId: String(id), lastReadSeq: result.lastReadSeq))
+        }
+    }
+
+    private func conversationID(_ context: ChatRequestContext) throws -> Int64 {
+        try Validator.id(try context.parameters.require("conversationId"), resource: "conversation")
+    }
+
+    private func api(_ view: ConversationView) -> APIConversation {
+        APIConversation(view, isOnline: services.isOnline)
+    }
+}

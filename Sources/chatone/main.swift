@@ -1,1 +1,0 @@
-print("chatone: not built yet")
