@@ -35,7 +35,9 @@ public struct AuthService: Sendable {
 
     /// Unknown usernames and wrong passwords get the same error after the same bcrypt work.
     public func login(username: String, password: String) async throws -> AuthResult {
-        let credentials = try await store.credentials(usernameKey: username.lowercased())
+        // bcrypt ignores bytes past 72, so a longer password could otherwise match a shorter stored one.
+        let acceptable = Validator.passwordBytes.contains(password.utf8.count)
+        let credentials = acceptable ? try await store.credentials(usernameKey: username.lowercased()) : nil
         let valid = try await hasher.verify(password, against: credentials?.passwordHash)
         guard valid, let user = credentials?.user else { throw ChatError.invalidCredentials }
         return try await startSession(for: user)

@@ -77,8 +77,12 @@ public final class SQLiteBackend: SQLBackend {
     }
 
     public func shutdown() async {
-        for connection in await writer.drainAll(count: 1) { try? await connection.close() }
-        guard !sharesWriter else { return }
-        for connection in await readers.drainAll(count: readerCount) { try? await connection.close() }
+        var connections = await writer.drainAll(count: 1)
+        if !sharesWriter { connections += await readers.drainAll(count: readerCount) }
+        // Closed from a fresh task: shutdown often runs in a cancelled one, and a cancelled close would leave
+        // the handle open (sqlite-nio asserts on that).
+        await Task {
+            for connection in connections { try? await connection.close() }
+        }.value
     }
 }

@@ -1,0 +1,111 @@
+import ChatServer
+import ChatSQL
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import NIOCore
+import Testing
+
+/// A fresh server over a fresh SQLite file for each test; the file is removed afterwards.
+enum TestApp {
+    static let secret = "test-secret-that-is-long-enough-for-hs256-0123456789"
+
+    static func config(databasePath: String, accessTTL: TimeInterval = 900) -> ServerConfig {
+        var config = ServerConfig()
+        config.databaseURL = .sqlite(path: databasePath)
+        config.jwtSecret = secret
+        config.bcryptCost = 4
+        config.accessTokenTTL = accessTTL
+        config.logLevel = .warning
+        config.port = 0
+        return config
+    }
+
+    static func run(
+        accessTTL: TimeInterval = 900, corsOrigins: [String] = [], _ body: @escaping @Sendable (APIClient) async throws -> Void
+    ) async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("chatone-test-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        var config = config(databasePath: dir.appendingPathComponent("chat.sqlite").path, accessTTL: accessTTL)
+        config.corsOrigins = corsOrigins
+        var logger = Logger(label: "chatone-test")
+        logger.logLevel = .warning
+        let app = try await buildApplication(config: config, logger: logger)
+        try await app.test(.router) { client in
+            try await body(APIClient(client: client))
+        }
+    }
+}
+
+/// A response: status, headers and parsed JSON body.
+struct APIResponse: Sendable {
+    var status: Int
+    var headers: HTTPFields
+    var json: JSON
+    var raw: String
+
+    var data: JSON? { json["data"] }
+    var errorCode: String? { json["error"]?["code"]?.string }
+}
+
+/// Thin helpers over the test client, speaking the API's JSON.
+struct APIClient: Sendable {
+    let client: any TestClientProtocol
+
+    func request(_ method: HTTPRequest.Method, _ path: String, token: String? = nil, body: String? = nil, headers extra: HTTPFields = [:]) async throws -> APIResponse {
+        var headers = extra
+        if let token { headers[.authorization] = "Bearer \(token)" }
+        if body != nil { headers[.contentType] = "application/json" }
+        return try await client.execute(uri: path, method: method, headers: headers, body: body.map { ByteBuffer(string: $0) }) { response in
+            let raw = String(buffer: response.body)
+            let json = (try? JSONDecoder().decode(JSON.self, from: Data(raw.utf8))) ?? .null
+            return APIResponse(status: Int(response.status.code), headers: response.headers, json: json, raw: raw)
+        }
+    }
+
+    func json(_ object: [String: Any?]) -> String {
+        let cleaned = object.mapValues { $0 ?? NSNull() }
+        return String(data: try! JSONSerialization.data(withJSONObject: cleaned), encoding: .utf8)!
+    }
+
+    struct Session: Sendable {
+        var id: String
+        var username: String
+        var accessToken: String
+        var refreshToken: String
+    }
+
+    func register(_ username: String, password: String = "correct horse", displayName: String? = nil) async throws -> Session {
+        let response = try await request(.post, "/api/v1/auth/register", body: json(["username": username, "password": password, "displayName": displayName]))
+        try #require(response.status == 201, "register \(username): \(response.raw)")
+        return try session(response)
+    }
+
+    func login(_ username: String, password: String = "correct horse") async throws -> APIResponse {
+        try await request(.post, "/api/v1/auth/login", body: json(["username": username, "password": password]))
+    }
+
+    func session(_ response: APIResponse) throws -> Session {
+        let data = try #require(response.data)
+        return Session(
+            id: try #require(data["user"]?["id"]?.string), username: try #require(data["user"]?["username"]?.string),
+            accessToken: try #require(data["accessToken"]?.string), refreshToken: try #require(data["refreshToken"]?.string))
+    }
+
+    func openDirect(_ caller: Session, with other: Session) async throws -> APIResponse {
+        try await request(.post, "/api/v1/conversations", token: caller.accessToken, body: json(["type": "direct", "userId": other.id]))
+    }
+
+    func conversationID(_ caller: Session, with other: Session) async throws -> String {
+        let response = try await openDirect(caller, with: other)
+        return try #require(response.data?["id"]?.string, "open direct: \(response.raw)")
+    }
+
+    func send(_ caller: Session, _ conversationID: String, _ content: String, clientMessageID: String? = nil) async throws -> APIResponse {
+        try await request(
+            .post, "/api/v1/conversations/\(conversationID)/messages", token: caller.accessToken,
+            body: json(["content": content, "clientMessageId": clientMessageID]))
+    }
+}
