@@ -116,7 +116,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "MariaDBTests", dependencies: ["MariaDB", .product(name: "SQLKitBenchmark", package: "sql-kit")]),
-        .testTarget(name: "ChatCoreTests", dependencies: ["ChatCore"]),
+        .testTarget(name: "ChatCoreTests", dependencies: ["ChatCore", .product(name: "NIOPosix", package: "swift-nio")]),
         .testTarget(name: "ChatSQLTests", dependencies: ["ChatSQL", "ChatCore"]),
         .testTarget(
             name: "ChatServerTests",
