@@ -1,0 +1,116 @@
+#!/usr/bin/env bash
+# ChatOne's one test command: every Swift test (SQLite and a real MariaDB), then the end-to-end tests with real
+# clients from PyPI (Socket.IO protocol and interop, chat over SQLite and over MariaDB).
+#
+# It installs what it needs when missing (Debian and PyPI packages), starts a private MariaDB and stops it again,
+# and removes everything it made, also when tests fail. The last line is "N passed, M failed".
+set -uo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+work=$(mktemp -d "${TMPDIR:-/tmp}/chatone-test.XXXXXX")
+mariadb_dir="$work/mariadb"
+log() { printf '\n==> %s\n' "$*"; }
+
+cleanup() {
+    [ -d "$mariadb_dir" ] && scripts/mariadb.sh stop "$mariadb_dir" >/dev/null 2>&1
+    rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# --- Debian packages: the MariaDB C client is a build dependency, the server is for the tests.
+missing=()
+dpkg -s libmariadb-dev >/dev/null 2>&1 || missing+=(libmariadb-dev)
+dpkg -s mariadb-server >/dev/null 2>&1 || missing+=(mariadb-server)
+dpkg -s libsqlite3-dev >/dev/null 2>&1 || missing+=(libsqlite3-dev)
+command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
+if [ ${#missing[@]} -gt 0 ]; then
+    log "installing ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get install -y -q "${missing[@]}" >"$work/apt.log" 2>&1 ||
+        { apt-get update -q >>"$work/apt.log" 2>&1 && apt-get install -y -q "${missing[@]}" >>"$work/apt.log" 2>&1; } ||
+        { cat "$work/apt.log"; echo "could not install ${missing[*]}"; exit 1; }
+fi
+
+# --- Python clients, pinned, in a venv of the project's own (re-created when the pins change).
+venv="$root/.venv"
+stamp="$venv/.requirements.sha256"
+want=$(sha256sum Tests/interop/requirements.txt | cut -d' ' -f1)
+if [ ! -x "$venv/bin/python" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+    log "installing Python test clients"
+    rm -rf "$venv"
+    python3 -m venv "$venv" && "$venv/bin/pip" install -q --disable-pip-version-check -r Tests/interop/requirements.txt ||
+        { echo "could not install Python test clients"; exit 1; }
+    echo "$want" >"$stamp"
+fi
+
+free_port() { "$venv/bin/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+# --- A private MariaDB for this run.
+log "starting MariaDB"
+mysql_url=$(scripts/mariadb.sh start "$mariadb_dir" "$(free_port)" | tail -n 1)
+case "$mysql_url" in
+    mysql://*) export CHATONE_TEST_MYSQL_URL="$mysql_url" ;;
+    *) echo "MariaDB did not start"; exit 1 ;;
+esac
+
+passed=0
+failed=0
+status=0
+count() { passed=$((passed + $1)); failed=$((failed + $2)); [ "$2" -eq 0 ] || status=1; }
+
+# --- Swift: build everything once, then run every suite (store and API suites run on SQLite and MariaDB).
+log "swift build --build-tests"
+if ! swift build --build-tests 2>&1 | tee "$work/build.log" | grep -E "error:|Compiling|Build complete" | grep -vE "^\[[0-9]+/[0-9]+\] Compiling" ; then :; fi
+if ! grep -q "Build complete" "$work/build.log"; then
+    grep -E "error:" "$work/build.log" | head -50
+    echo "0 passed, 1 failed"
+    exit 1
+fi
+bin=$(swift build --show-bin-path)
+export CHATONE_BIN="$bin/chatone" SOCKETIO_CONFORMANCE_BIN="$bin/socketio-conformance"
+
+log "swift test"
+# Only failures and the summary are shown; the whole log is kept until the end of the run.
+swift test --skip-build 2>&1 | tee "$work/swift-test.log" | grep -E "^✘|Test run with|error:|Fatal error" || true
+swift_total=$(grep -oE "Test run with [0-9]+ tests?" "$work/swift-test.log" | grep -oE "[0-9]+" | tail -n 1)
+swift_failed=$(grep -cP "^✘ Test (?!run with).* failed after" "$work/swift-test.log" || true)
+if [ -z "$swift_total" ]; then
+    echo "swift test did not finish"
+    count 0 1
+else
+    count $((swift_total - swift_failed)) "$swift_failed"
+fi
+
+# --- End-to-end: pytest over each area; chat runs once per database.
+run_pytest() {  # $1 label, $2 folder, rest: env assignments
+    local label=$1 dir=$2
+    shift 2
+    [ -d "$dir" ] && ls "$dir"/test_*.py >/dev/null 2>&1 || return 0
+    log "pytest $label"
+    local xml="$work/pytest-$label.xml"
+    env "$@" "$venv/bin/python" -m pytest "$dir" -q -p no:cacheprovider --junitxml="$xml" -o junit_family=xunit2
+    if [ -f "$xml" ]; then
+        read -r p f < <("$venv/bin/python" - "$xml" <<'PY'
+import sys, xml.etree.ElementTree as ET
+root = ET.parse(sys.argv[1]).getroot()
+suites = [root] if root.tag == "testsuite" else list(root)
+tests = sum(int(s.get("tests", 0)) for s in suites)
+bad = sum(int(s.get("failures", 0)) + int(s.get("errors", 0)) for s in suites)
+skipped = sum(int(s.get("skipped", 0)) for s in suites)
+print(tests - bad - skipped, bad)
+PY
+)
+        count "$p" "$f"
+    else
+        count 0 1
+    fi
+}
+run_pytest socketio Tests/interop/socketio
+run_pytest chat-sqlite Tests/interop/chat CHATONE_E2E_DATABASE=sqlite
+run_pytest chat-mariadb Tests/interop/chat CHATONE_E2E_DATABASE=mysql
+
+echo
+echo "$passed passed, $failed failed"
+exit $status
