@@ -97,7 +97,7 @@ struct GroupAPITests {
     func memberLimit() async throws {
         try await TestApp.run { api in
             let admin = try await api.register("admin")
-            let users = try await api.registerMany("u", count: 501)
+            let users = try await api.registerMany("mem", count: 501)
             let tooMany = try await api.createGroup(admin, title: "Big", members: Array(users.prefix(500)))
             #expect(tooMany.status == 400)
             #expect(tooMany.json["error"]?["details"]?["field"]?.string == "memberIds")
