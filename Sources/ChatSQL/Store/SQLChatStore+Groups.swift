@@ -44,21 +44,6 @@ extension SQLChatStore {
         }
     }
 
-    public func contactIDs(userID: Int64) async throws -> [Int64] {
-        // Served by the (user_id, conversation_id) index for the user's memberships and the primary key
-        // (conversation_id, user_id) for each conversation's members.
-        try await backend.read { db in
-            try await db.raw(
-                """
-                SELECT DISTINCT other.user_id FROM conversation_members mine
-                JOIN conversation_members other ON other.conversation_id = mine.conversation_id
-                WHERE mine.user_id = \(bind: userID) AND other.user_id <> \(bind: userID)
-                ORDER BY other.user_id
-                """
-            ).all().map { try $0.decode(column: "user_id", as: Int64.self) }
-        }
-    }
-
     static func snapshot(conversationID: Int64, on db: any SQLDatabase) async throws -> GroupSnapshot? {
         guard let row = try await db.raw("SELECT kind, title, last_seq FROM conversations WHERE id = \(bind: conversationID)").first() else {
             return nil

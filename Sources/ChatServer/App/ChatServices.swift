@@ -13,7 +13,6 @@ public struct ChatServices: Sendable {
     public let users: UserService
     public let conversations: ConversationService
     public let messages: MessageService
-    public let groups: GroupService
     /// Live presence; every user reads as offline until the real-time layer provides it.
     public let isOnline: @Sendable (Int64) -> Bool
 
@@ -34,7 +33,7 @@ public struct ChatServices: Sendable {
             let messages = MessageService(store: store, conversations: conversations, appender: MessageAppender(store: store), ids: ids)
             return ChatServices(
                 store: store, backend: backend, auth: auth, users: UserService(store: store), conversations: conversations,
-                messages: messages, groups: GroupService(store: store, ids: ids), isOnline: { _ in false })
+                messages: messages, isOnline: { _ in false })
         } catch {
             await backend.shutdown()
             throw error
