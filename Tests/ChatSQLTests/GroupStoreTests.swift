@@ -166,8 +166,65 @@ struct GroupStoreTests {
             let loner = try await store.insertUser(Fixtures.user("loner")).id
             #expect(try await store.contactIDs(userID: loner).isEmpty)
             let service = GroupService(store: store, ids: Fixtures.ids)
-            _ = try await service.leave(callerID: ids[3], conversationID: try #require(try await store.conversations(memberID: ids[3], after: nil, limit: 5).first?.id))
+            let theirs = try #require(try await store.conversations(memberID: ids[3], after: nil, limit: 5).first?.id)
+            _ = try await service.leave(callerID: ids[3], conversationID: theirs)
             #expect(try await store.contactIDs(userID: ids[3]).isEmpty)
+        }
+    }
+
+    @Test("each operation reports who to tell: new, update and removed recipients, per-member views", arguments: TestDatabase.all)
+    func changeRecipients(database: TestDatabase) async throws {
+        try await database.withStore { store, _ in
+            let service = GroupService(store: store, ids: Fixtures.ids)
+            let ids = try await Self.users(store, "e", count: 5)
+            let (ann, ben, cat, dan, eve) = (ids[0], ids[1], ids[2], ids[3], ids[4])
+
+            let created = try await service.createGroup(callerID: ann, title: " Crew ", memberIDs: [ben, cat])
+            let id = created.conversationID
+            #expect(created.reason == .created && created.changed && !created.deleted)
+            #expect(created.newRecipientIDs == [ben, cat])
+            #expect(created.updateRecipientIDs.isEmpty, "the creator has the REST answer")
+            #expect(Set(created.memberIDs) == [ann, ben, cat])
+            #expect(created.view(for: ben)?.conversation.title == "Crew")
+            #expect(created.view(for: dan) == nil)
+
+            _ = try await store.appendMessages([Fixtures.draft(id, from: ben)])
+            let renamed = try await service.rename(callerID: ann, conversationID: id, title: "Crew 2")
+            #expect(renamed.newRecipientIDs.isEmpty)
+            #expect(Set(renamed.updateRecipientIDs) == [ann, ben, cat])
+            #expect(renamed.view(for: cat)?.unreadCount == 1)
+            #expect(renamed.view(for: ben)?.unreadCount == 1, "unread is per viewer: ben has not marked his own message read")
+
+            let added = try await service.addMembers(callerID: ann, conversationID: id, userIDs: [dan, ben])
+            #expect(added.addedMemberIDs == [dan])
+            #expect(added.newRecipientIDs == [dan])
+            #expect(Set(added.updateRecipientIDs) == [ann, ben, cat])
+            #expect(added.view(for: dan)?.unreadCount == 0)
+
+            let again = try await service.addMembers(callerID: ann, conversationID: id, userIDs: [dan])
+            #expect(!again.changed)
+            #expect(again.newRecipientIDs.isEmpty && again.updateRecipientIDs.isEmpty && again.removedMemberIDs.isEmpty)
+
+            let removed = try await service.removeMember(callerID: ann, conversationID: id, userID: cat)
+            #expect(removed.removedMemberIDs == [cat])
+            #expect(Set(removed.updateRecipientIDs) == [ann, ben, dan])
+            #expect(removed.view(for: cat) == nil)
+            #expect(removed.promotedMemberIDs.isEmpty)
+
+            let annLeft = try await service.leave(callerID: ann, conversationID: id)
+            #expect(annLeft.removedMemberIDs == [ann])
+            #expect(annLeft.promotedMemberIDs == [ben])
+            #expect(annLeft.view(for: ben)?.conversation.member(ben)?.role == .admin)
+            #expect(Set(annLeft.updateRecipientIDs) == [ben, dan])
+
+            await #expect(throws: ChatError.forbidden("only group admins can add members")) {
+                _ = try await service.addMembers(callerID: dan, conversationID: id, userIDs: [eve])
+            }
+            _ = try await service.leave(callerID: dan, conversationID: id)
+            let last = try await service.leave(callerID: ben, conversationID: id)
+            #expect(last.deleted)
+            #expect(last.removedMemberIDs == [ben])
+            #expect(last.memberIDs.isEmpty && last.updateRecipientIDs.isEmpty)
         }
     }
 }

@@ -15,7 +15,8 @@ extension SQLChatStore {
             try await db.raw(
                 """
                 INSERT INTO conversations (id, kind, title, direct_key, last_seq, created_at, updated_at)
-                VALUES (\(bind: draft.id), \(bind: draft.kind.rawValue), \(bind: draft.title), \(bind: draft.directKey), 0, \(bind: now), \(bind: now))
+                VALUES (\(bind: draft.id), \(bind: draft.kind.rawValue), \(bind: draft.title), \(bind: draft.directKey), 0,
+                        \(bind: now), \(bind: now))
                 """
             ).run()
             try await Self.insertMembers(
