@@ -227,4 +227,33 @@ struct GroupStoreTests {
             #expect(last.memberIDs.isEmpty && last.updateRecipientIDs.isEmpty)
         }
     }
+
+    @Test("sends racing a recipient's removal: no message stored after the removal lists them as an audience", arguments: TestDatabase.all)
+    func audienceRacingRemoval(database: TestDatabase) async throws {
+        try await database.withStore { store, _ in
+            let ids = Fixtures.ids
+            let groups = GroupService(store: store, ids: ids)
+            let conversations = ConversationService(store: store, ids: ids)
+            let messages = MessageService(store: store, conversations: conversations, appender: MessageAppender(store: store), ids: ids)
+            let users = try await Self.users(store, "a", count: 3)
+            let (admin, sender, leaver) = (users[0], users[1], users[2])
+            let group = try await Self.group(store, admins: [admin], members: [sender, leaver])
+            async let removal: GroupChange = {
+                try await Task.sleep(for: .milliseconds(5))
+                return try await groups.removeMember(callerID: admin, conversationID: group.id, userID: leaver)
+            }()
+            let results = try await withThrowingTaskGroup(of: MessageService.SendResult.self) { tasks in
+                for i in 0..<100 {
+                    tasks.addTask { try await messages.send(callerID: sender, conversationID: group.id, content: "m\(i)", clientMessageID: nil) }
+                }
+                return try await tasks.reduce(into: []) { $0.append($1) }
+            }
+            let removedAt = try #require(try await removal.conversation?.lastSeq)
+            #expect(results.count == 100)
+            for result in results where result.outcome.message.seq > removedAt {
+                #expect(!result.memberIDs.contains(leaver), "seq \(result.outcome.message.seq) was stored after the removal (at \(removedAt))")
+            }
+            #expect(results.allSatisfy { $0.memberIDs.contains(sender) && $0.memberIDs.contains(admin) })
+        }
+    }
 }
