@@ -4,7 +4,8 @@ import Foundation
 /// conversation they are not in is reported as not found, so its existence does not leak.
 public struct ConversationService: Sendable {
     private let store: any ChatStore
-    private let ids: IDGenerator
+    /// Where conversation ids come from; group creation draws from the same generator, so ids never collide.
+    public let ids: IDGenerator
 
     public init(store: any ChatStore, ids: IDGenerator) {
         self.store = store

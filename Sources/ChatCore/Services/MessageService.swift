@@ -24,11 +24,14 @@ public struct MessageService: Sendable {
     public func send(callerID: Int64, conversationID: Int64, content: String, clientMessageID: String?) async throws -> SendResult {
         let content = try Validator.content(content)
         let clientMessageID = try Validator.clientMessageID(clientMessageID)
-        let members = try await conversations.requireMembership(conversationID: conversationID, callerID: callerID)
+        _ = try await conversations.requireMembership(conversationID: conversationID, callerID: callerID)
         let draft = MessageDraft(
             id: ids.next(), conversationID: conversationID, senderID: callerID, content: content, clientMessageID: clientMessageID,
             createdAt: Date())
         let outcome = try await appender.append(draft)
+        // The audience is read after the commit, in one query: a member removed while the message was being stored
+        // (after the check above) must not receive a message committed after their removal.
+        let members = try await store.memberIDs(conversationID: conversationID) ?? []
         return SendResult(outcome: outcome, memberIDs: members)
     }
 

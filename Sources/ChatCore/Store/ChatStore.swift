@@ -39,6 +39,9 @@ public protocol ChatStore: Sendable {
     func conversations(memberID: Int64, after cursor: ConversationCursor?, limit: Int) async throws -> [Conversation]
     /// The ids of the conversation's members, or nil when the conversation does not exist.
     func memberIDs(conversationID: Int64) async throws -> [Int64]?
+    /// The distinct ids of the users who share at least one conversation with `userID`, never `userID` itself:
+    /// the audience of that user's presence.
+    func contactIDs(userID: Int64) async throws -> [Int64]
 
     // MARK: Messages
 
@@ -50,6 +53,19 @@ public protocol ChatStore: Sendable {
     func messages(conversationID: Int64, range: MessageRange, limit: Int) async throws -> [Message]
     /// Moves the member's `lastReadSeq` forward to `seq` (never back) and returns the resulting value.
     func markRead(conversationID: Int64, userID: Int64, seq: Int64) async throws -> Int64
+
+    // MARK: Groups
+
+    /// Creates a group conversation with its members in one transaction and returns it.
+    func createGroupConversation(_ conversation: NewConversation) async throws -> Conversation
+    /// Changes a group's membership or title race-safely. In one transaction, with the conversation locked against
+    /// every other membership change and message append, the store reads a ``GroupSnapshot``, asks `decide`
+    /// for a ``GroupPlan`` (that is where the domain rules and authorization run), applies it and reads the result.
+    /// An error thrown by `decide` rolls everything back and reaches the caller unchanged.
+    /// Throws ``ChatError/notFound(_:)`` when the conversation does not exist.
+    func changeGroup(
+        conversationID: Int64, at date: Date, _ decide: @escaping @Sendable (GroupSnapshot) throws -> GroupPlan
+    ) async throws -> AppliedGroupPlan
 
     // MARK: Health
 

@@ -20,6 +20,13 @@ extension SQLChatStore {
         try await db.raw(
             "UPDATE conversations SET last_seq = last_seq + 1, updated_at = \(bind: now) WHERE id = \(bind: draft.conversationID)"
         ).run()
+        // Checked under that lock, which membership changes also take first: a member removed a moment ago can
+        // no longer post, even when their request passed the service's membership check before the removal.
+        guard try await db.raw(
+            "SELECT user_id FROM conversation_members WHERE conversation_id = \(bind: draft.conversationID) AND user_id = \(bind: draft.senderID)"
+        ).first() != nil else {
+            throw ChatError.notFound("conversation not found")
+        }
         if let clientID = draft.clientMessageID,
             let existing = try await db.raw(
                 """

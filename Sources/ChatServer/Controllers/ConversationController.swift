@@ -5,11 +5,12 @@ import Hummingbird
 struct ConversationController {
     let services: ChatServices
 
-    private struct CreateBody: Decodable { var type: String; var userId: String? }
+    private struct CreateBody: Decodable { var type: String; var userId: String?; var title: String?; var memberIds: [String]? }
     private struct SendBody: Decodable { var content: String; var clientMessageId: String? }
     private struct ReadBody: Decodable { var seq: Int64 }
 
     func addRoutes(to group: RouterGroup<ChatRequestContext>) {
+        GroupController(services: services).addRoutes(to: group)
         group.get { request, context in
             let caller = try context.callerID()
             let page = try await services.conversations.list(
@@ -18,10 +19,11 @@ struct ConversationController {
         }
         group.post { request, context in
             let caller = try context.callerID()
-            let body = try await request.decodeJSON(CreateBody.self, context: context)
-            guard body.type == "direct" else {
-                throw ChatError.validation("type must be \"direct\"; group conversations are not available yet", field: "type")
+            let body = try await GroupController.decode(CreateBody.self, request, context, listField: "memberIds")
+            if body.type == "group" {
+                return try await GroupController(services: services).create(title: body.title, memberIds: body.memberIds, callerID: caller)
             }
+            guard body.type == "direct" else { throw ChatError.validation("type must be \"direct\" or \"group\"", field: "type") }
             guard let userId = body.userId else { throw ChatError.validation("userId is required", field: "userId") }
             let other = try Validator.id(userId, resource: "user")
             let (view, created) = try await services.conversations.openDirect(callerID: caller, otherUserID: other)

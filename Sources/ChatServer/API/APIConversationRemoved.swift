@@ -1,0 +1,4 @@
+/// `{conversationId}`: the answer to leaving a group over REST, and the `conversation:removed` payload.
+struct APIConversationRemoved: Encodable, Sendable {
+    var conversationId: String
+}
