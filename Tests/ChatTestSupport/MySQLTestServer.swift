@@ -22,14 +22,14 @@ public enum MySQLTestServer {
 
     /// Creates a fresh database, runs `body` with a URL pointing at it, and drops it afterwards, also on failure.
     public static func withScratchDatabase<T>(_ body: (String) async throws -> T) async throws -> T {
-        guard let url else { throw MariaDBError.wrapper(skipMessage) }
+        guard let url else { throw MySQLTestServerError(message: skipMessage) }
         let name = "chatone_t_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(20).lowercased()
         var admin = try MariaDBConfiguration(url: url)
         admin.maximumConnections = 1
         let client = MariaDBClient(configuration: admin, logger: logger)
         // The name is generated above from hex digits only, so it is safe as an identifier.
         _ = try await client.query("CREATE DATABASE `\(name)` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
-        guard var components = URLComponents(string: url) else { throw MariaDBError.wrapper("bad CHATONE_TEST_MYSQL_URL") }
+        guard var components = URLComponents(string: url) else { throw MySQLTestServerError(message: "CHATONE_TEST_MYSQL_URL is not a valid URL") }
         components.path = "/" + name
         let scratch = components.string ?? url
         do {

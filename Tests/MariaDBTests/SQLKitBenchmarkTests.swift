@@ -41,7 +41,7 @@ final class SQLKitBenchmarkTests: XCTestCase {
             }
             XCTAssertEqual(seen, 7)
             struct KV: Codable, Equatable { var k: String; var v: String? }
-            try await db.insert(into: "kv").models([KV(k: "a", v: "🦊"), KV(k: "b", v: nil)]).run()
+            try await db.insert(into: "kv").models([KV(k: "a", v: "🦊"), KV(k: "b", v: nil)], nilEncodingStrategy: .asNil).run()
             let rows = try await db.select().columns("k", "v").from("kv").orderBy("k").all(decoding: KV.self)
             XCTAssertEqual(rows, [KV(k: "a", v: "🦊"), KV(k: "b", v: nil)])
             await client.shutdown()
