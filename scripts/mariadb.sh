@@ -54,13 +54,22 @@ start() {
         --auth-root-authentication-method=normal --skip-test-db >"$dir/install.log" 2>&1 \
         || { cat "$dir/install.log" >&2; exit 1; }
 
+    # A throw-away CA and server certificate so tests can exercise TLS (sslmode=required / verify-ca / verify-full);
+    # plain connections keep working. The server reports the CA path as @@ssl_ca.
+    local tls_args=()
+    if command -v openssl >/dev/null 2>&1 && make_certificates "$dir/tls" >"$dir/tls.log" 2>&1; then
+        tls_args=(--ssl-ca="$dir/tls/ca.pem" --ssl-cert="$dir/tls/server-cert.pem" --ssl-key="$dir/tls/server-key.pem")
+    else
+        log "no TLS certificates (openssl missing or failed); the server runs without TLS"
+    fi
+
     log "starting mariadbd on 127.0.0.1:$port"
     # --no-defaults: the system's /etc/mysql config (its socket, datadir, log paths) must not leak into a private server.
     nohup "$(server_bin)" --no-defaults --user=root --datadir="$dir/data" --socket="$sock" --port="$port" \
         --bind-address=127.0.0.1 --pid-file="$pidfile" --log-error="$dir/error.log" \
         --character-set-server=utf8mb4 --collation-server=utf8mb4_unicode_ci \
         --innodb-buffer-pool-size=64M --innodb-log-file-size=16M --innodb-flush-log-at-trx-commit=2 \
-        --max-connections=500 --skip-name-resolve \
+        --max-connections=500 --skip-name-resolve "${tls_args[@]}" \
         </dev/null >"$dir/stdout.log" 2>&1 &
     echo $! >"$dir/launcher.pid"
 
@@ -89,6 +98,17 @@ FLUSH PRIVILEGES;
 SQL
     log "ready"
     echo "mysql://chatone:$password@127.0.0.1:$port/chatone"
+}
+
+make_certificates() {
+    local tls=$1
+    mkdir -p "$tls"
+    openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=chatone test CA" \
+        -keyout "$tls/ca-key.pem" -out "$tls/ca.pem"
+    openssl req -newkey rsa:2048 -nodes -subj "/CN=127.0.0.1" -keyout "$tls/server-key.pem" -out "$tls/server.csr"
+    printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\n' >"$tls/ext.cnf"
+    openssl x509 -req -in "$tls/server.csr" -CA "$tls/ca.pem" -CAkey "$tls/ca-key.pem" -CAcreateserial -days 2 \
+        -extfile "$tls/ext.cnf" -out "$tls/server-cert.pem"
 }
 
 stop() {
