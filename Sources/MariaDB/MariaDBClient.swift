@@ -92,19 +92,31 @@ public final class MariaDBClient: Service, Sendable {
     }
 
     private func lease() async throws -> MariaDBConnection {
-        switch try await state.acquire() {
-        case .existing(let connection):
-            connection.markLeased()
-            return connection
-        case .openNew:
-            do {
-                let connection = try await MariaDBConnection.connect(configuration, on: threadPool)
+        while true {
+            switch try await state.acquire() {
+            case .existing(let connection):
+                guard connection.looksAlive else {
+                    // Closed by the server while idle: replace it now, before any statement is sent on it.
+                    logger.debug("discarding a connection the server closed while it was idle")
+                    await giveBack(connection)
+                    continue
+                }
                 connection.markLeased()
                 return connection
-            } catch {
-                await state.openFailed()
-                throw error
+            case .openNew:
+                return try await openLeased()
             }
+        }
+    }
+
+    private func openLeased() async throws -> MariaDBConnection {
+        do {
+            let connection = try await MariaDBConnection.connect(configuration, on: threadPool)
+            connection.markLeased()
+            return connection
+        } catch {
+            await state.openFailed()
+            throw error
         }
     }
 

@@ -1,4 +1,9 @@
 import CMariaDB
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import Logging
 import NIOConcurrencyHelpers
 import NIOPosix
@@ -20,6 +25,8 @@ public final class MariaDBConnection: @unchecked Sendable {
     /// Guarded by `lock`. Whether a statement was sent for execution since the pool lent this connection out;
     /// until then a lost connection is safe to replace and the caller's work safe to run again.
     private var executedSinceLease = false
+    /// Guarded by `lock`. Open prepared statements for reuse.
+    private var statements = StatementCache()
 
     private let threadPool: NIOThreadPool
     /// The server's version string, e.g. `10.11.6-MariaDB` or `8.0.36`.
@@ -36,7 +43,10 @@ public final class MariaDBConnection: @unchecked Sendable {
 
     deinit {
         // Normally closed by the pool; a leaked connection still must not leak its socket.
-        if let handle { mysql_close(handle) }
+        if let handle {
+            statements.removeAll()
+            mysql_close(handle)
+        }
     }
 
     // MARK: Opening and closing
@@ -115,7 +125,10 @@ public final class MariaDBConnection: @unchecked Sendable {
         _ = try? await threadPool.runIfActive { [self] in
             try MariaDBLibrary.prepareThread()
             lock.withLock {
-                if let handle { mysql_close(handle) }
+                if let handle {
+                    statements.removeAll()
+                    mysql_close(handle)
+                }
                 handle = nil
             }
         }
@@ -134,6 +147,20 @@ public final class MariaDBConnection: @unchecked Sendable {
 
     var hasExecutedSinceLease: Bool { lock.withLock { executedSinceLease } }
 
+    /// Whether an idle connection still looks open, checked without a round trip: between statements the server
+    /// sends nothing, so a readable or hung-up socket means it closed the connection (restart, `KILL`, idle
+    /// timeout) and the error is waiting there. A non-blocking `poll`, so it is fine off the thread pool.
+    var looksAlive: Bool {
+        lock.withLock {
+            guard let handle, !broken else { return false }
+            var descriptor = pollfd(fd: Int32(mysql_get_socket(handle)), events: Int16(POLLIN), revents: 0)
+            let ready = poll(&descriptor, 1, 0)
+            if ready == 0 { return true }
+            broken = true
+            return false
+        }
+    }
+
     func markLeased() { lock.withLock { executedSinceLease = false } }
 
     func markBroken() { lock.withLock { broken = true } }
@@ -143,7 +170,7 @@ public final class MariaDBConnection: @unchecked Sendable {
     /// Runs one statement as a server-side prepared statement with `binds` for its `?` placeholders.
     public func query(_ sql: String, _ binds: [MariaDBData] = []) async throws -> MariaDBResult {
         try await withHandle { handle, connection in
-            try Self.executePrepared(handle, sql, binds, onExecute: { connection.executedSinceLease = true })
+            try Self.executePrepared(handle, sql, binds, cache: &connection.statements, onExecute: { connection.executedSinceLease = true })
         }
     }
 
@@ -211,14 +238,31 @@ public final class MariaDBConnection: @unchecked Sendable {
             message: mysql_stmt_error(statement).map { String(cString: $0) } ?? "unknown error", phase: phase)
     }
 
+    /// Prepares `sql` (or reuses the connection's cached statement for it), binds, executes and reads all rows.
     private static func executePrepared(
-        _ handle: UnsafeMutablePointer<MYSQL>, _ sql: String, _ binds: [MariaDBData], onExecute: () -> Void
+        _ handle: UnsafeMutablePointer<MYSQL>, _ sql: String, _ binds: [MariaDBData], cache: inout StatementCache, onExecute: () -> Void
     ) throws -> MariaDBResult {
+        if let cached = cache.take(sql) {
+            do {
+                let result = try execute(cached, handle, binds, onExecute: onExecute)
+                cache.put(sql, cached)
+                return result
+            } catch let error as MariaDBError where error.code == 1615 || (error.code == 2057 && isReadOnly(sql)) {
+                // The tables changed under the cached statement: ER_NEED_REPREPARE (nothing ran), or
+                // CR_NEW_STMT_METADATA (a query ran but returned other columns; running a read again is harmless).
+                // Prepare it afresh below.
+                mysql_stmt_close(cached)
+            } catch {
+                // A failed statement may be left in an odd state; it is not reused.
+                mysql_stmt_close(cached)
+                throw error
+            }
+        }
         guard let statement = mysql_stmt_init(handle) else { throw error(handle, phase: .prepare) }
-        defer { mysql_stmt_close(statement) }
         let prepared = sql.withCString { mysql_stmt_prepare(statement, $0, UInt(strlen($0))) }
         if prepared != 0 {
             let failure = error(statement, phase: .prepare)
+            mysql_stmt_close(statement)
             // ER_UNSUPPORTED_PS: a few statements cannot be prepared. Without values there is nothing to bind, so the
             // text protocol carries exactly the same fixed SQL.
             if failure.code == 1295 && binds.isEmpty {
@@ -229,7 +273,25 @@ public final class MariaDBConnection: @unchecked Sendable {
         }
         var updateMaxLength: my_bool = 1
         _ = mysql_stmt_attr_set(statement, STMT_ATTR_UPDATE_MAX_LENGTH, &updateMaxLength)
+        do {
+            let result = try execute(statement, handle, binds, onExecute: onExecute)
+            cache.put(sql, statement)
+            return result
+        } catch {
+            mysql_stmt_close(statement)
+            throw error
+        }
+    }
 
+    /// Statements that only read, so running them twice changes nothing.
+    private static func isReadOnly(_ sql: String) -> Bool {
+        let head = sql.drop { $0 == " " || $0 == "\n" || $0 == "\t" || $0 == "(" }.prefix(6).uppercased()
+        return head.hasPrefix("SELECT") || head.hasPrefix("SHOW") || head.hasPrefix("WITH")
+    }
+
+    private static func execute(
+        _ statement: UnsafeMutablePointer<MYSQL_STMT>, _ handle: UnsafeMutablePointer<MYSQL>, _ binds: [MariaDBData], onExecute: () -> Void
+    ) throws -> MariaDBResult {
         let placeholders = Int(mysql_stmt_param_count(statement))
         guard placeholders == binds.count else {
             throw MariaDBError.wrapper("statement has \(placeholders) placeholders but \(binds.count) values were bound")
