@@ -1,5 +1,6 @@
 import ChatCore
 import ChatSQL
+import ChatTestSupport
 import Foundation
 import SQLKit
 import Testing
@@ -113,6 +114,31 @@ struct MySQLSchemaTests {
                 let scans = plan.filter { $0.0 == "ALL" }
                 #expect(scans.isEmpty, "full scan in plan \(plan) for \(query)")
             }
+        }
+    }
+}
+
+@Suite("ChatSQL: concurrent migrations")
+struct ConcurrentMigrationTests {
+    @Test("two processes migrating one fresh database at once both succeed and apply each version once")
+    func twoMigrators() async throws {
+        guard MySQLTestServer.url != nil else {
+            Issue.record(Comment(rawValue: MySQLTestServer.skipMessage), severity: .warning)
+            try Test.cancel(Comment(rawValue: MySQLTestServer.skipMessage))
+        }
+        try await MySQLTestServer.withScratchDatabase { url in
+            let first = try await ChatDatabase.open(try DatabaseURL(parsing: url), logger: TestDatabase.logger)
+            let second = try await ChatDatabase.open(try DatabaseURL(parsing: url), logger: TestDatabase.logger)
+            async let a = Migrator(backend: first, logger: TestDatabase.logger).migrate()
+            async let b = Migrator(backend: second, logger: TestDatabase.logger).migrate()
+            let applied = try await a + b
+            #expect(applied.sorted() == Migrator.all.map(\.version))
+            let versions = try await first.read { db in
+                try await db.raw("SELECT version FROM schema_migrations").all().map { try $0.decode(column: "version", as: Int.self) }
+            }
+            #expect(versions == Migrator.all.map(\.version))
+            await first.shutdown()
+            await second.shutdown()
         }
     }
 }

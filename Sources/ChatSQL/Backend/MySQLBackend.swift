@@ -105,6 +105,27 @@ public final class MySQLBackend: SQLBackend {
         }
     }
 
+    /// MySQL runs DDL outside transactions (each statement commits), so two processes migrating at once could
+    /// both see a version as pending. A named server lock per database makes them take turns; the second then
+    /// finds the work done.
+    public func withMigrationLock<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) async throws -> T {
+        try await mapErrors {
+            try await client.withConnection { connection in
+                let lockName = "CONCAT('chatone.migrate:', DATABASE())"
+                let locked = try await connection.query("SELECT GET_LOCK(\(lockName), 120) AS locked").rows.first?["locked"]?.int64
+                guard locked == 1 else { throw ChatError.internal("timed out waiting for another process's migration") }
+                do {
+                    let result = try await body()
+                    _ = try? await connection.query("SELECT RELEASE_LOCK(\(lockName)) AS released")
+                    return result
+                } catch {
+                    _ = try? await connection.query("SELECT RELEASE_LOCK(\(lockName)) AS released")
+                    throw error
+                }
+            }
+        }
+    }
+
     public func shutdown() async {
         // Closed from a fresh task: shutdown often runs in a cancelled one.
         await Task { await client.shutdown() }.value
