@@ -46,6 +46,11 @@ public final class MySQLBackend: SQLBackend {
         let backend = MySQLBackend(client: client, logger: logger)
         do {
             try await backend.checkServer()
+        } catch let error as MariaDBError {
+            await client.shutdown()
+            let database = configuration.database ?? ""
+            throw DatabaseOpenError(
+                "cannot open MySQL database '\(database)' at \(configuration.host):\(configuration.port): \(error.message) (MySQL error \(error.code))")
         } catch {
             await client.shutdown()
             throw error
@@ -59,9 +64,9 @@ public final class MySQLBackend: SQLBackend {
         self.eventLoopGroup = MultiThreadedEventLoopGroup.singleton
     }
 
+    /// Errors from here stay MariaDB errors, so that `open` can tell the operator exactly what failed.
     private func checkServer() async throws {
-        try await mapErrors {
-            try await client.withConnection { connection in
+        try await client.withConnection { connection in
                 let isMariaDB = connection.serverVersion.lowercased().contains("mariadb")
                 let minimum = isMariaDB ? Self.minimumMariaDB : Self.minimumMySQL
                 guard connection.serverVersionNumber >= minimum else {
@@ -74,7 +79,6 @@ public final class MySQLBackend: SQLBackend {
                     logger.notice("switching the database's default character set to utf8mb4", metadata: ["was": "\(charset ?? "?")"])
                     _ = try await connection.query("ALTER DATABASE CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
                 }
-            }
         }
     }
 
