@@ -45,7 +45,13 @@ public struct MariaDBConfiguration: Sendable, Equatable {
     /// Most connections open at once; callers beyond it wait in arrival order.
     public var maximumConnections: Int
     /// Statements each new connection runs before use (session settings such as isolation level). Fixed text only.
+    ///
+    /// The default turns on `NO_BACKSLASH_ESCAPES`: SQLKit escapes string literals the standard way (doubling
+    /// quotes), which is only complete when a backslash is an ordinary character. Keep it when replacing the list.
     public var sessionSetup: [String]
+
+    public static let standardLiteralsSetup =
+        "SET SESSION sql_mode = CONCAT_WS(',', NULLIF(@@SESSION.sql_mode, ''), 'NO_BACKSLASH_ESCAPES')"
 
     public init(
         host: String = "127.0.0.1", port: Int = 3306, username: String, password: String? = nil, database: String? = nil,
@@ -61,7 +67,7 @@ public struct MariaDBConfiguration: Sendable, Equatable {
         self.readTimeout = 60
         self.writeTimeout = 60
         self.maximumConnections = maximumConnections
-        self.sessionSetup = []
+        self.sessionSetup = [Self.standardLiteralsSetup]
     }
 
     /// Parses `mysql://…` or `mariadb://…`; errors name the part that is wrong (never the password).

@@ -40,23 +40,6 @@ public struct MariaDBDialect: SQLDialect {
 
     public func nestedSubpathExpression(in column: any SQLExpression, for path: [String]) -> (any SQLExpression)? {
         guard !path.isEmpty else { return nil }
-        return JSONExtract(column: column, path: path)
-    }
-
-    /// `JSON_EXTRACT(column, '$."a"."b"')`, each key quoted so any key text is safe inside the path.
-    struct JSONExtract: SQLExpression {
-        let column: any SQLExpression
-        let path: [String]
-
-        func serialize(to serializer: inout SQLSerializer) {
-            serializer.write("JSON_EXTRACT(")
-            column.serialize(to: &serializer)
-            serializer.write(", ")
-            let keys = path.map { key in
-                "\"" + key.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
-            }
-            SQLLiteral.string("$." + keys.joined(separator: ".")).serialize(to: &serializer)
-            serializer.write(")")
-        }
+        return MariaDBJSONExtract(column: column, path: path)
     }
 }

@@ -55,18 +55,3 @@ public struct MariaDBSQLDatabase: SQLDatabase {
         }
     }
 }
-
-extension MariaDBClient {
-    /// SQLKit over the whole pool: each statement runs on a free connection. Use `withSession` or
-    /// ``MariaDBConnection/sql(logger:queryLogLevel:)`` for work that must share one connection.
-    public func sql(logger: Logger? = nil, queryLogLevel: Logger.Level? = .debug) -> any SQLDatabase {
-        MariaDBSQLDatabase(target: .client(self), logger: logger ?? self.logger, eventLoop: eventLoopGroup.any(), queryLogLevel: queryLogLevel)
-    }
-}
-
-extension MariaDBConnection {
-    /// SQLKit over this one connection.
-    public func sql(logger: Logger, queryLogLevel: Logger.Level? = .debug, eventLoop: any EventLoop) -> any SQLDatabase {
-        MariaDBSQLDatabase(target: .connection(self), logger: logger, eventLoop: eventLoop, queryLogLevel: queryLogLevel)
-    }
-}

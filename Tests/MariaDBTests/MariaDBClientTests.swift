@@ -47,6 +47,9 @@ struct MariaDBClientTests {
             _ = try await client.query("INSERT INTO names (name) VALUES (?)", [.text(evil)])
             let rows = try await client.query("SELECT name FROM names").rows
             #expect(rows.map { $0["name"]?.string } == [evil])
+            // Literals written into SQL text are standard too: a backslash is a character, not an escape.
+            let literal = try await client.query("SELECT 'a\\' AS s").rows.first?["s"]?.string
+            #expect(literal == "a\\")
             let mismatch = try await #require(throws: MariaDBError.self) { _ = try await client.query("SELECT ?, ?", [.integer(1)]) }
             #expect(mismatch.message.contains("2 placeholders"))
         }

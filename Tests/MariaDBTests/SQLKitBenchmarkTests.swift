@@ -12,7 +12,7 @@ final class SQLKitBenchmarkTests: XCTestCase {
         guard MySQLTestServer.url != nil else { throw XCTSkip(MySQLTestServer.skipMessage) }
         try await MySQLTestServer.withScratchDatabase { url in
             var configuration = try MariaDBConfiguration(url: url)
-            configuration.sessionSetup = ["SET SESSION time_zone = '+00:00'"]
+            configuration.sessionSetup.append("SET SESSION time_zone = '+00:00'")
             var logger = Logger(label: "sqlkit-benchmark")
             logger.logLevel = .warning
             let client = MariaDBClient(configuration: configuration, logger: logger)

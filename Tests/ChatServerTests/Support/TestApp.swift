@@ -8,12 +8,6 @@ import Logging
 import NIOCore
 import Testing
 
-/// The databases every API test runs on: SQLite always, MariaDB when `CHATONE_TEST_MYSQL_URL` names a server.
-enum TestBackend: String, Sendable, CaseIterable {
-    case sqlite
-    case mariadb
-}
-
 /// A fresh server over a fresh database for each test, removed afterwards.
 ///
 /// ``run(accessTTL:corsOrigins:_:)`` runs the test body once per backend, SQLite first, each time against a new
@@ -92,13 +86,6 @@ enum TestApp {
             }
         }
     }
-}
-
-/// An error from a test body, labelled with the database it ran on.
-struct BackendFailure: Error, CustomStringConvertible {
-    var backend: TestBackend
-    var underlying: any Error
-    var description: String { "[\(backend.rawValue)] \(underlying)" }
 }
 
 /// A response: status, headers and parsed JSON body.
