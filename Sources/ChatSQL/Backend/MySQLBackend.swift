@@ -115,7 +115,8 @@ public final class MySQLBackend: SQLBackend {
     public func withMigrationLock<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) async throws -> T {
         try await mapErrors {
             try await client.withConnection { connection in
-                let lockName = "CONCAT('chatone.migrate:', DATABASE())"
+                // Lock names are server-wide and at most 64 characters on MySQL; a digest of the database name fits.
+                let lockName = "CONCAT('chatone.migrate.', MD5(DATABASE()))"
                 let locked = try await connection.query("SELECT GET_LOCK(\(lockName), 120) AS locked").rows.first?["locked"]?.int64
                 guard locked == 1 else { throw ChatError.internal("timed out waiting for another process's migration") }
                 do {
