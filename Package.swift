@@ -117,7 +117,14 @@ let package = Package(
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
             ]
         ),
-        .testTarget(name: "MariaDBTests", dependencies: ["MariaDB", "CMariaDB", "ChatTestSupport", .product(name: "SQLKitBenchmark", package: "sql-kit")]),
+        .testTarget(
+            name: "MariaDBTests",
+            dependencies: [
+                "MariaDB", "CMariaDB", "ChatTestSupport",
+                .product(name: "SQLKitBenchmark", package: "sql-kit"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         .testTarget(name: "ChatCoreTests", dependencies: ["ChatCore", .product(name: "NIOPosix", package: "swift-nio")]),
         // Finds the test MariaDB server and gives each test a scratch database; shared by the store and API tests.
         .target(name: "ChatTestSupport", dependencies: ["MariaDB", .product(name: "Logging", package: "swift-log")], path: "Tests/ChatTestSupport"),

@@ -29,7 +29,8 @@ actor ConnectionPoolState {
         return try await withCheckedThrowingContinuation { waiters.append($0) }
     }
 
-    /// Takes a connection back. Returns it when the caller must close it (broken, or the pool is shutting down).
+    /// Takes a connection back. Returns it when the caller must close it (broken, or the pool is shutting down);
+    /// its slot stays taken until the caller reports it closed with ``closed(_:)``, so shutdown waits for the close.
     func release(_ connection: MariaDBConnection, reusable: Bool) -> MariaDBConnection? {
         if reusable && !isShutDown {
             if waiters.isEmpty {
@@ -39,7 +40,6 @@ actor ConnectionPoolState {
             }
             return nil
         }
-        slotFreed()
         return connection
     }
 
@@ -70,7 +70,7 @@ actor ConnectionPoolState {
         return closing
     }
 
-    /// Forgets the idle connections handed out by ``beginShutdown()`` once closed.
+    /// Frees the slots of connections handed out for closing (by ``release(_:reusable:)`` or ``beginShutdown()``).
     func closed(_ count: Int) {
         for _ in 0..<count { slotFreed() }
     }

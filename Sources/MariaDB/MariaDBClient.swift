@@ -123,6 +123,7 @@ public final class MariaDBClient: Service, Sendable {
     private func giveBack(_ connection: MariaDBConnection) async {
         if let closing = await state.release(connection, reusable: connection.isReusable) {
             await closing.close()
+            await state.closed(1)
         }
     }
 }
