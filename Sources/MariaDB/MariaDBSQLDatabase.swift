@@ -50,7 +50,8 @@ public struct MariaDBSQLDatabase: SQLDatabase {
             return try await closure(self)
         case .client(let client):
             return try await client.withConnection { connection in
-                try await closure(MariaDBSQLDatabase(target: .connection(connection), logger: logger, eventLoop: eventLoop, queryLogLevel: queryLogLevel))
+                let session = MariaDBSQLDatabase(target: .connection(connection), logger: logger, eventLoop: eventLoop, queryLogLevel: queryLogLevel)
+                return try await closure(session)
             }
         }
     }

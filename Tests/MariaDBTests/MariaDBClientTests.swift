@@ -59,7 +59,8 @@ struct MariaDBClientTests {
     func errors() async throws {
         try await TestServer.withClient { client, _ in
             _ = try await client.query("CREATE TABLE p (id BIGINT PRIMARY KEY, k VARCHAR(10) UNIQUE) ENGINE=InnoDB")
-            _ = try await client.query("CREATE TABLE c (id BIGINT PRIMARY KEY, p_id BIGINT NOT NULL, FOREIGN KEY (p_id) REFERENCES p (id)) ENGINE=InnoDB")
+            _ = try await client.query(
+                "CREATE TABLE c (id BIGINT PRIMARY KEY, p_id BIGINT NOT NULL, FOREIGN KEY (p_id) REFERENCES p (id)) ENGINE=InnoDB")
             _ = try await client.query("INSERT INTO p VALUES (?, ?)", [.integer(1), .text("a")])
             let duplicate = try await #require(throws: MariaDBError.self) {
                 _ = try await client.query("INSERT INTO p VALUES (?, ?)", [.integer(2), .text("a")])

@@ -25,7 +25,10 @@ public final class MySQLBackend: SQLBackend {
     static let sessionSetup = [
         "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED",
         "SET SESSION time_zone = '+00:00'",
-        "SET SESSION sql_mode = CONCAT_WS(',', NULLIF(@@SESSION.sql_mode, ''), 'STRICT_ALL_TABLES', 'NO_BACKSLASH_ESCAPES', 'NO_ENGINE_SUBSTITUTION')",
+        """
+        SET SESSION sql_mode = CONCAT_WS(',', NULLIF(@@SESSION.sql_mode, ''), 'STRICT_ALL_TABLES', 'NO_BACKSLASH_ESCAPES',
+                                         'NO_ENGINE_SUBSTITUTION')
+        """,
         "SET SESSION default_storage_engine = InnoDB",
     ]
 
@@ -50,7 +53,8 @@ public final class MySQLBackend: SQLBackend {
             await client.shutdown()
             let database = configuration.database ?? ""
             throw DatabaseOpenError(
-                "cannot open MySQL database '\(database)' at \(configuration.host):\(configuration.port): \(error.message) (MySQL error \(error.code))")
+                "cannot open MySQL database '\(database)' at \(configuration.host):\(configuration.port): "
+                    + "\(error.message) (MySQL error \(error.code))")
         } catch {
             await client.shutdown()
             throw error
