@@ -61,8 +61,9 @@ public final class MariaDBConnection: @unchecked Sendable {
                 let connected = withOptionalCString(configuration.password) { password in
                     withOptionalCString(configuration.database) { database in
                         withOptionalCString(configuration.unixSocket) { socket in
-                            mysql_real_connect(
-                                handle, configuration.host, configuration.username, password, database, UInt32(configuration.port), socket, 0)
+                            // Connector/C takes the socket only for the host `localhost`.
+                            let host = configuration.unixSocket == nil ? configuration.host : "localhost"
+                            return mysql_real_connect(handle, host, configuration.username, password, database, UInt32(configuration.port), socket, 0)
                         }
                     }
                 }

@@ -186,6 +186,20 @@ struct MariaDBClientTests {
         }
     }
 
+    @Test("a Unix socket can replace TCP (socket= in the URL)")
+    func unixSocket() async throws {
+        try await TestServer.withClient(pool: 1) { client, base in
+            let path = try #require(try await client.query("SELECT @@socket AS path").rows.first?["path"]?.string)
+            var configuration = base
+            configuration.unixSocket = path
+            configuration.host = "203.0.113.1"  // unroutable: only the socket can work
+            let viaSocket = MariaDBClient(configuration: configuration, logger: TestServer.logger)
+            let rows = try await viaSocket.query("SELECT 1 AS one").rows
+            await viaSocket.shutdown()
+            #expect(rows.first?["one"] == .integer(1))
+        }
+    }
+
     @Test("a wrong password fails at connect with the server's access-denied error")
     func wrongPassword() async throws {
         guard let url = MySQLTestServer.url else { try Test.cancel(Comment(rawValue: MySQLTestServer.skipMessage)) }
