@@ -12,7 +12,9 @@ import ServiceLifecycle
 /// Every blocking C call runs on the client's own thread pool, one thread per connection: a statement waiting on
 /// a row lock then can never starve the statement that would release it, which a small shared pool could.
 public final class MariaDBClient: Service, Sendable {
+    /// What the pool connects to and how many connections it keeps.
     public let configuration: MariaDBConfiguration
+    /// Where pool events (replaced connections) are logged; never statement values.
     public let logger: Logger
     let threadPool: NIOThreadPool
     let eventLoopGroup: any EventLoopGroup

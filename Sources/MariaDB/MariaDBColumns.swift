@@ -2,6 +2,7 @@ import Foundation
 
 /// Column names of one result set, shared by all its rows.
 public final class MariaDBColumns: Sendable {
+    /// Column names (or aliases) in result order.
     public let names: [String]
     private let index: [String: Int]
 
@@ -13,5 +14,6 @@ public final class MariaDBColumns: Sendable {
         self.index = index
     }
 
+    /// The index of the first column called `name`.
     public func position(of name: String) -> Int? { index[name] }
 }

@@ -12,6 +12,7 @@ import Foundation
 /// - `pool_size`: most connections open at once (default 10).
 /// - `socket`: a Unix socket path instead of TCP.
 public struct MariaDBConfiguration: Sendable, Equatable {
+    /// Whether and how strictly the connection uses TLS; the URL option `sslmode` names one.
     public enum TLSMode: String, Sendable, Equatable {
         /// Plain TCP. (Connector/C 3.4+ may still negotiate TLS on its own.)
         case disabled
@@ -25,22 +26,34 @@ public struct MariaDBConfiguration: Sendable, Equatable {
         case verifyFull = "verify-full"
     }
 
+    /// Host name or IP address of the server.
     public var host: String
+    /// TCP port, 3306 by default.
     public var port: Int
+    /// A Unix socket path; when set, it is used instead of TCP.
     public var unixSocket: String?
+    /// The account to log in as.
     public var username: String
+    /// Its password; never logged or put into error messages.
     public var password: String?
+    /// The default database of every connection.
     public var database: String?
+    /// TLS use, see ``TLSMode``.
     public var tlsMode: TLSMode
+    /// PEM file of the CA that signed the server certificate (`verify-ca`, `verify-full`).
     public var tlsCA: String?
+    /// PEM client certificate, for servers that require one.
     public var tlsCertificate: String?
+    /// PEM key of the client certificate.
     public var tlsKey: String?
+    /// PEM file with the server's RSA key for `caching_sha2_password` logins without TLS.
     public var serverPublicKey: String?
     /// Seconds to establish a connection.
     public var connectTimeout: UInt32
     /// Seconds to wait for the server's answer; a statement that waits longer fails and its connection is replaced.
     /// Keep it above the server's `innodb_lock_wait_timeout` (50 s by default) so lock waits end on the server side.
     public var readTimeout: UInt32
+    /// Seconds to wait for a write to the server.
     public var writeTimeout: UInt32
     /// Most connections open at once; callers beyond it wait in arrival order.
     public var maximumConnections: Int
@@ -50,6 +63,7 @@ public struct MariaDBConfiguration: Sendable, Equatable {
     /// quotes), which is only complete when a backslash is an ordinary character. Keep it when replacing the list.
     public var sessionSetup: [String]
 
+    /// The session statement that makes backslashes ordinary characters in SQL literals.
     public static let standardLiteralsSetup =
         "SET SESSION sql_mode = CONCAT_WS(',', NULLIF(@@SESSION.sql_mode, ''), 'NO_BACKSLASH_ESCAPES')"
 

@@ -187,6 +187,7 @@ public final class MariaDBConnection: @unchecked Sendable {
         try await withHandle { handle, _ in _ = try Self.executeText(handle, "START TRANSACTION", phase: .prepare) }
     }
 
+    /// Commits the open transaction. If the connection drops here, whether it committed is unknown.
     public func commit() async throws {
         try await withHandle { handle, connection in
             connection.executedSinceLease = true

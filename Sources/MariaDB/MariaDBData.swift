@@ -11,6 +11,7 @@ public enum MariaDBData: Sendable, Hashable {
     /// Binary strings (`BLOB`, `VARBINARY`, `BIT`), byte for byte.
     case bytes([UInt8])
 
+    /// Whether this is SQL `NULL`.
     public var isNull: Bool { self == .null }
 
     /// The value as a signed integer, converting where that is lossless (text that is a number, unsigned in range).
@@ -25,6 +26,7 @@ public enum MariaDBData: Sendable, Hashable {
         }
     }
 
+    /// The value as an unsigned integer, converting where that is lossless.
     public var uint64: UInt64? {
         switch self {
         case .unsignedInteger(let value): value
@@ -36,6 +38,7 @@ public enum MariaDBData: Sendable, Hashable {
         }
     }
 
+    /// The value as a floating-point number.
     public var double: Double? {
         switch self {
         case .double(let value): value
@@ -47,6 +50,7 @@ public enum MariaDBData: Sendable, Hashable {
         }
     }
 
+    /// The value as text; bytes only when they are valid UTF-8.
     public var string: String? {
         switch self {
         case .text(let text): text
@@ -58,6 +62,7 @@ public enum MariaDBData: Sendable, Hashable {
         }
     }
 
+    /// The value as bytes (binary strings, or the UTF-8 of text).
     public var bytes: [UInt8]? {
         switch self {
         case .bytes(let bytes): bytes

@@ -16,8 +16,11 @@ public struct MariaDBError: Error, Sendable, CustomStringConvertible {
 
     /// MySQL/MariaDB error number (`ER_*` from the server, `CR_*` from the client library), 0 for wrapper errors.
     public var code: UInt32
+    /// The five-character SQLSTATE.
     public var sqlState: String
+    /// The server's or library's message.
     public var message: String
+    /// Where the error happened, see ``Phase``.
     public var phase: Phase
 
     public init(code: UInt32, sqlState: String = "HY000", message: String, phase: Phase) {
@@ -34,6 +37,7 @@ public struct MariaDBError: Error, Sendable, CustomStringConvertible {
     /// The server rolled the transaction back to break a deadlock or a lock wait ran out; running the whole
     /// transaction again is safe.
     public var isDeadlock: Bool { code == 1213 }
+    /// A row lock was not granted within `innodb_lock_wait_timeout`.
     public var isLockWaitTimeout: Bool { code == 1205 }
     /// A foreign key refused the row (`ER_NO_REFERENCED_ROW*`, `ER_ROW_IS_REFERENCED*`).
     public var isForeignKeyViolation: Bool { [1216, 1217, 1451, 1452].contains(code) }
