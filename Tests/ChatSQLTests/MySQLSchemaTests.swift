@@ -147,3 +147,13 @@ struct ConcurrentMigrationTests {
         }
     }
 }
+
+@Suite("ChatSQL: MySQL URLs")
+struct MySQLURLTests {
+    @Test("a MySQL URL prints without its password")
+    func redacted() throws {
+        let url = try DatabaseURL(parsing: "mysql://chat:s3cr%40t@db.example:3306/chat?sslmode=required")
+        #expect("\(url)" == "mysql://chat:***@db.example:3306/chat?sslmode=required")
+        #expect(!String(reflecting: url).contains("s3cr"))
+    }
+}
