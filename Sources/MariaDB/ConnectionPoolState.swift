@@ -11,7 +11,8 @@ actor ConnectionPoolState {
     private let limit: Int
     private var idle: [MariaDBConnection] = []
     private var open = 0
-    private var waiters: [CheckedContinuation<Grant, any Error>] = []
+    private var waiters: [(id: Int, continuation: CheckedContinuation<Grant, any Error>)] = []
+    private var nextWaiterID = 0
     private var drainWaiters: [CheckedContinuation<Void, Never>] = []
     private(set) var isShutDown = false
 
@@ -26,7 +27,25 @@ actor ConnectionPoolState {
             open += 1
             return .openNew
         }
-        return try await withCheckedThrowingContinuation { waiters.append($0) }
+        // A caller that is cancelled while waiting leaves the queue at once instead of waiting for a connection.
+        let id = nextWaiterID
+        nextWaiterID += 1
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                if Task.isCancelled {
+                    continuation.resume(throwing: CancellationError())
+                } else {
+                    waiters.append((id, continuation))
+                }
+            }
+        } onCancel: {
+            Task { await self.cancelWaiter(id) }
+        }
+    }
+
+    private func cancelWaiter(_ id: Int) {
+        guard let index = waiters.firstIndex(where: { $0.id == id }) else { return }
+        waiters.remove(at: index).continuation.resume(throwing: CancellationError())
     }
 
     /// Takes a connection back. Returns it when the caller must close it (broken, or the pool is shutting down);
@@ -36,7 +55,7 @@ actor ConnectionPoolState {
             if waiters.isEmpty {
                 idle.append(connection)
             } else {
-                waiters.removeFirst().resume(returning: .existing(connection))
+                waiters.removeFirst().continuation.resume(returning: .existing(connection))
             }
             return nil
         }
@@ -50,7 +69,7 @@ actor ConnectionPoolState {
     private func slotFreed() {
         if !waiters.isEmpty && !isShutDown {
             // The slot passes straight to the longest waiter, who opens a replacement.
-            waiters.removeFirst().resume(returning: .openNew)
+            waiters.removeFirst().continuation.resume(returning: .openNew)
             return
         }
         open -= 1
@@ -63,7 +82,7 @@ actor ConnectionPoolState {
     /// Refuses new work, fails the waiters and hands back the idle connections for closing.
     func beginShutdown() -> [MariaDBConnection] {
         isShutDown = true
-        for waiter in waiters { waiter.resume(throwing: MariaDBError.wrapper("the connection pool is shut down")) }
+        for waiter in waiters { waiter.continuation.resume(throwing: MariaDBError.wrapper("the connection pool is shut down")) }
         waiters = []
         let closing = idle
         idle = []

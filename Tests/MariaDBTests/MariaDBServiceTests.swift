@@ -35,4 +35,26 @@ struct MariaDBServiceTests {
             #expect(try await client.query("SELECT COUNT(*) AS n FROM t").rows.first?["n"]?.int64 == 0)
         }
     }
+
+    @Test("a caller cancelled while waiting for a connection stops waiting, and the pool carries on")
+    func cancelledWaiter() async throws {
+        try await TestServer.withClient(pool: 1) { client, _ in
+            let (held, release) = AsyncStream.makeStream(of: Void.self)
+            let holder = Task {
+                try await client.withConnection { _ in
+                    for await _ in held { break }
+                }
+            }
+            try await Task.sleep(for: .milliseconds(100))
+            let waiter = Task { try await client.query("SELECT 1 AS one") }
+            try await Task.sleep(for: .milliseconds(100))
+            waiter.cancel()
+            let start = ContinuousClock.now
+            await #expect(throws: CancellationError.self) { _ = try await waiter.value }
+            #expect(ContinuousClock.now - start < .seconds(1))
+            release.yield()
+            try await holder.value
+            #expect(try await client.query("SELECT 1 AS one").rows.first?["one"] == .integer(1))
+        }
+    }
 }
