@@ -57,6 +57,7 @@ let package = Package(
                 "CMariaDB",
                 .product(name: "SQLKit", package: "sql-kit"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -78,6 +79,7 @@ let package = Package(
             name: "ChatSQL",
             dependencies: [
                 "ChatCore",
+                "MariaDB",
                 .product(name: "SQLKit", package: "sql-kit"),
                 .product(name: "SQLiteKit", package: "sqlite-kit"),
                 .product(name: "Logging", package: "swift-log"),
@@ -115,13 +117,23 @@ let package = Package(
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
             ]
         ),
-        .testTarget(name: "MariaDBTests", dependencies: ["MariaDB", .product(name: "SQLKitBenchmark", package: "sql-kit")]),
+        .testTarget(
+            name: "MariaDBTests",
+            dependencies: [
+                "MariaDB", "CMariaDB", "ChatTestSupport",
+                .product(name: "SQLKitBenchmark", package: "sql-kit"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         .testTarget(name: "ChatCoreTests", dependencies: ["ChatCore", .product(name: "NIOPosix", package: "swift-nio")]),
-        .testTarget(name: "ChatSQLTests", dependencies: ["ChatSQL", "ChatCore"]),
+        // Finds the test MariaDB server and gives each test a scratch database; shared by the store and API tests.
+        .target(name: "ChatTestSupport", dependencies: ["MariaDB", .product(name: "Logging", package: "swift-log")], path: "Tests/ChatTestSupport"),
+        .testTarget(name: "ChatSQLTests", dependencies: ["ChatSQL", "ChatCore", "ChatTestSupport", "MariaDB"]),
         .testTarget(
             name: "ChatServerTests",
             dependencies: [
                 "ChatServer",
+                "ChatTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),

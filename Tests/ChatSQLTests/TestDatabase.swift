@@ -1,14 +1,17 @@
 import ChatCore
 import ChatSQL
+import ChatTestSupport
 import Foundation
 import Logging
 import Testing
 
-/// A real database for one test: a fresh SQLite file (or in-memory database), removed afterwards.
-/// Every store test runs against each kind listed in ``all``.
+/// A real database for one test: a fresh SQLite file (or in-memory database), or a fresh database on the MariaDB
+/// server named by `CHATONE_TEST_MYSQL_URL`; removed afterwards. Every store test runs against each kind listed in
+/// ``all``. Without a MariaDB server the `mariadb` cases are cancelled with a message, so they show as skipped.
 enum TestDatabase: String, CaseIterable, Sendable, CustomTestStringConvertible {
     case sqliteFile
     case sqliteMemory
+    case mariadb
 
     static var all: [TestDatabase] { allCases }
 
@@ -22,17 +25,29 @@ enum TestDatabase: String, CaseIterable, Sendable, CustomTestStringConvertible {
 
     /// Opens and migrates a fresh database, runs `body`, then closes and removes it.
     func withStore<T: Sendable>(_ body: (SQLChatStore, any SQLBackend) async throws -> T) async throws -> T {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("chatsql-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let url: DatabaseURL =
-            switch self {
-            case .sqliteFile: .sqlite(path: dir.appendingPathComponent("chat.sqlite").path)
-            case .sqliteMemory: .sqlite(path: nil)
+        switch self {
+        case .sqliteFile, .sqliteMemory:
+            let dir = FileManager.default.temporaryDirectory.appendingPathComponent("chatsql-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(at: dir) }
+            let url: DatabaseURL = self == .sqliteFile ? .sqlite(path: dir.appendingPathComponent("chat.sqlite").path) : .sqlite(path: nil)
+            return try await Self.run(url, body)
+        case .mariadb:
+            guard MySQLTestServer.url != nil else {
+                // The console does not list cancelled cases of a parameterised test, so a warning says it too.
+                Issue.record(Comment(rawValue: MySQLTestServer.skipMessage), severity: .warning)
+                try Test.cancel(Comment(rawValue: MySQLTestServer.skipMessage))
             }
-        let backend = try await ChatDatabase.open(url, logger: Self.logger)
+            return try await MySQLTestServer.withScratchDatabase { url in
+                try await Self.run(try DatabaseURL(parsing: url), body)
+            }
+        }
+    }
+
+    private static func run<T: Sendable>(_ url: DatabaseURL, _ body: (SQLChatStore, any SQLBackend) async throws -> T) async throws -> T {
+        let backend = try await ChatDatabase.open(url, logger: logger)
         do {
-            try await Migrator(backend: backend, logger: Self.logger).migrate()
+            try await Migrator(backend: backend, logger: logger).migrate()
             let result = try await body(SQLChatStore(backend: backend), backend)
             await backend.shutdown()
             return result

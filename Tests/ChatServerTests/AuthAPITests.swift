@@ -109,10 +109,12 @@ struct AuthAPITests {
 
     @Test("an expired access token is 401")
     func expiredToken() async throws {
-        try await TestApp.run(accessTTL: 1) { api in
+        // `exp` has whole-second precision, so a 1-second token can be expired the moment it is issued; 3 seconds
+        // leaves room for a loaded machine between register and the first check.
+        try await TestApp.run(accessTTL: 3) { api in
             let ivy = try await api.register("ivy")
             #expect(try await api.request(.get, "/api/v1/auth/me", token: ivy.accessToken).status == 200)
-            try await Task.sleep(for: .milliseconds(2100))
+            try await Task.sleep(for: .milliseconds(4100))
             let response = try await api.request(.get, "/api/v1/auth/me", token: ivy.accessToken)
             #expect(response.status == 401)
             #expect(response.errorCode == "UNAUTHORIZED")

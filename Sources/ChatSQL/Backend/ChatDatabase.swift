@@ -7,8 +7,8 @@ public enum ChatDatabase {
         switch url {
         case .sqlite(let path):
             return try await SQLiteBackend.open(path: path, logger: logger)
-        case .mysql:
-            throw ChatError.validation("MySQL/MariaDB support is not built yet; use a sqlite:// URL", field: "databaseURL")
+        case .mysql(let url):
+            return try await MySQLBackend.open(url: url, logger: logger)
         }
     }
 }

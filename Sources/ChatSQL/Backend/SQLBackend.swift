@@ -9,4 +9,14 @@ public protocol SQLBackend: Sendable {
     func transaction<T: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T
     /// Closes every connection. The backend is unusable afterwards.
     func shutdown() async
+    /// Runs `body` (the migrator) while no other process migrates the same database.
+    func withMigrationLock<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) async throws -> T
+}
+
+extension SQLBackend {
+    /// Engines whose write transactions are exclusive (SQLite's `BEGIN IMMEDIATE`) need no extra lock: the
+    /// migrator's check-and-apply inside one transaction is already serialised.
+    public func withMigrationLock<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) async throws -> T {
+        try await body()
+    }
 }

@@ -18,6 +18,12 @@ public struct Migrator: Sendable {
     /// Applies pending migrations and returns the versions it applied.
     @discardableResult
     public func migrate() async throws -> [Int] {
+        let backend = backend
+        let logger = logger
+        return try await backend.withMigrationLock { try await Self.migrate(backend: backend, logger: logger) }
+    }
+
+    private static func migrate(backend: any SQLBackend, logger: Logger) async throws -> [Int] {
         let flavor = backend.flavor
         try await backend.transaction { db in
             try await db.create(table: "schema_migrations").ifNotExists()

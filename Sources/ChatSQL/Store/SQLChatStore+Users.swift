@@ -4,7 +4,20 @@ import SQLKit
 
 extension SQLChatStore {
     public func insertUser(_ user: NewUser) async throws -> User {
-        let inserted = try await backend.transaction { db -> Bool in
+        let inserted: Bool
+        do {
+            inserted = try await insertUserIfFree(user)
+        } catch ChatError.conflict {
+            // Engines with concurrent writers (MySQL) can pass the check in two transactions at once; the unique
+            // index then refuses the second insert, and backends report that as a conflict.
+            inserted = false
+        }
+        guard inserted else { throw ChatError.conflict("username is already taken", field: "username") }
+        return User(id: user.id, username: user.username, displayName: user.displayName, lastSeenAt: nil, createdAt: user.createdAt)
+    }
+
+    private func insertUserIfFree(_ user: NewUser) async throws -> Bool {
+        try await backend.transaction { db -> Bool in
             // Checked inside the write transaction; the unique index still guards against other processes.
             let taken = try await db.raw("SELECT id FROM users WHERE username_key = \(bind: user.usernameKey)").first()
             guard taken == nil else { return false }
@@ -17,8 +30,6 @@ extension SQLChatStore {
             ).run()
             return true
         }
-        guard inserted else { throw ChatError.conflict("username is already taken", field: "username") }
-        return User(id: user.id, username: user.username, displayName: user.displayName, lastSeenAt: nil, createdAt: user.createdAt)
     }
 
     public func credentials(usernameKey: String) async throws -> UserCredentials? {

@@ -1,5 +1,6 @@
 import ChatServer
 import ChatSQL
+import ChatTestSupport
 import Foundation
 import Hummingbird
 import HummingbirdTesting
@@ -7,13 +8,17 @@ import Logging
 import NIOCore
 import Testing
 
-/// A fresh server over a fresh SQLite file for each test; the file is removed afterwards.
+/// A fresh server over a fresh database for each test, removed afterwards.
+///
+/// ``run(accessTTL:corsOrigins:_:)`` runs the test body once per backend, SQLite first, each time against a new
+/// server and database, so every API test holds on both engines. A thrown error names the backend it came from;
+/// without a MariaDB server the MariaDB run is skipped with a warning in the test's output.
 enum TestApp {
     static let secret = "test-secret-that-is-long-enough-for-hs256-0123456789"
 
-    static func config(databasePath: String, accessTTL: TimeInterval = 900) -> ServerConfig {
+    static func config(databaseURL: DatabaseURL, accessTTL: TimeInterval = 900) -> ServerConfig {
         var config = ServerConfig()
-        config.databaseURL = .sqlite(path: databasePath)
+        config.databaseURL = databaseURL
         config.jwtSecret = secret
         config.bcryptCost = 4
         config.accessTokenTTL = accessTTL
@@ -22,19 +27,63 @@ enum TestApp {
         return config
     }
 
+    static func config(databasePath: String, accessTTL: TimeInterval = 900) -> ServerConfig {
+        config(databaseURL: .sqlite(path: databasePath), accessTTL: accessTTL)
+    }
+
+    /// The backend the current body runs on, for tests that need to know.
+    @TaskLocal static var backend: TestBackend = .sqlite
+
     static func run(
         accessTTL: TimeInterval = 900, corsOrigins: [String] = [], _ body: @escaping @Sendable (APIClient) async throws -> Void
     ) async throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("chatone-test-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
-        var config = config(databasePath: dir.appendingPathComponent("chat.sqlite").path, accessTTL: accessTTL)
+        for backend in TestBackend.allCases {
+            try await run(on: backend, accessTTL: accessTTL, corsOrigins: corsOrigins, body)
+        }
+    }
+
+    /// Runs `body` against a fresh server on one backend only.
+    static func run(
+        on backend: TestBackend, accessTTL: TimeInterval = 900, corsOrigins: [String] = [],
+        _ body: @escaping @Sendable (APIClient) async throws -> Void
+    ) async throws {
+        do {
+            switch backend {
+            case .sqlite:
+                let dir = FileManager.default.temporaryDirectory.appendingPathComponent("chatone-test-\(UUID().uuidString)")
+                try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+                defer { try? FileManager.default.removeItem(at: dir) }
+                try await serve(.sqlite(path: dir.appendingPathComponent("chat.sqlite").path), backend, accessTTL, corsOrigins, body)
+            case .mariadb:
+                guard MySQLTestServer.url != nil else {
+                    Issue.record(Comment(rawValue: MySQLTestServer.skipMessage), severity: .warning)
+                    return
+                }
+                try await MySQLTestServer.withScratchDatabase { url in
+                    try await serve(try DatabaseURL(parsing: url), backend, accessTTL, corsOrigins, body)
+                }
+            }
+        } catch let error as ExpectationFailedError {
+            // Already recorded by `#require`, which also says where; wrapping it would record it twice.
+            throw error
+        } catch {
+            throw BackendFailure(backend: backend, underlying: error)
+        }
+    }
+
+    private static func serve(
+        _ url: DatabaseURL, _ backend: TestBackend, _ accessTTL: TimeInterval, _ corsOrigins: [String],
+        _ body: @escaping @Sendable (APIClient) async throws -> Void
+    ) async throws {
+        var config = config(databaseURL: url, accessTTL: accessTTL)
         config.corsOrigins = corsOrigins
         var logger = Logger(label: "chatone-test")
         logger.logLevel = .warning
         let app = try await buildApplication(config: config, logger: logger)
-        try await app.test(.router) { client in
-            try await body(APIClient(client: client))
+        try await $backend.withValue(backend) {
+            try await app.test(.router) { client in
+                try await body(APIClient(client: client))
+            }
         }
     }
 }
