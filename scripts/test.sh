@@ -73,14 +73,20 @@ export CHATONE_BIN="$bin/chatone" SOCKETIO_CONFORMANCE_BIN="$bin/socketio-confor
 
 log "swift test"
 # Only failures and the summary are shown; the whole log is kept until the end of the run.
-swift test --skip-build 2>&1 | tee "$work/swift-test.log" | grep -E "^✘|Test run with|error:|Fatal error" || true
+swift test --skip-build 2>&1 | tee "$work/swift-test.log" | grep -E "^✘|Test run with|Executed [0-9]+ test|error:|Fatal error" || true
+# Swift Testing and XCTest (the SQLKit benchmark suite) each print their own totals.
 swift_total=$(grep -oE "Test run with [0-9]+ tests?" "$work/swift-test.log" | grep -oE "[0-9]+" | tail -n 1)
 swift_failed=$(grep -cP "^✘ Test (?!run with).* failed after" "$work/swift-test.log" || true)
+xc_line=$(grep -E "Executed [0-9]+ tests?, with [0-9]+ failures?" "$work/swift-test.log" | tail -n 1)
+xc_total=$(echo "$xc_line" | grep -oE "Executed [0-9]+" | grep -oE "[0-9]+")
+xc_failed=$(echo "$xc_line" | grep -oE "with [0-9]+ failure" | grep -oE "[0-9]+")
+xc_skipped=$(echo "$xc_line" | grep -oE "[0-9]+ tests? skipped" | grep -oE "[0-9]+")
 if [ -z "$swift_total" ]; then
     echo "swift test did not finish"
     count 0 1
 else
     count $((swift_total - swift_failed)) "$swift_failed"
+    count $(( ${xc_total:-0} - ${xc_failed:-0} - ${xc_skipped:-0} )) "${xc_failed:-0}"
 fi
 
 # --- End-to-end: pytest over each area; chat runs once per database.
