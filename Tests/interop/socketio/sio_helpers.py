@@ -188,7 +188,10 @@ class WS:
             raise Closed() from e
 
     def recv_packet(self, timeout: float = WAIT, answer_pings: bool = True) -> str | bytes:
-        """Next frame that is not an Engine.IO ping; pings are answered with pongs."""
+        """Next frame that is not an Engine.IO ping or noop; pings are answered with pongs.
+
+        Noops ("6") carry nothing and a server may send them on either transport.
+        """
         end = time.monotonic() + timeout
         while True:
             left = end - time.monotonic()
@@ -198,6 +201,8 @@ class WS:
             if frame == "2":
                 if answer_pings:
                     self.send("3")
+                continue
+            if frame == "6":
                 continue
             return frame
 
