@@ -272,6 +272,20 @@ def test_websocket_bad_socketio_packet_closes(ws_url, base_url, packet):
     assert_server_alive(base_url)
 
 
+def test_event_before_connect_closes_immediately(ws_url, base_url):
+    """v5 spec: "If the server does not receive a CONNECT packet first, then it
+    MUST close the connection immediately" (not only at connectTimeout)."""
+    with WS(ws_url_for(ws_url, "/socket.io/")) as ws:
+        open_payload(ws.recv())
+        started = time.monotonic()
+        ws.send('42["message","too early"]')
+        frames = ws.wait_closed(answer_pings=True)
+        elapsed = time.monotonic() - started
+        assert not any(isinstance(f, str) and f.startswith("42") for f in frames), frames
+    assert elapsed < 0.5, f"closed only after {elapsed:.2f}s (connectTimeout), not immediately"
+    assert_server_alive(base_url)
+
+
 def test_websocket_unexpected_binary_frame_closes(ws_url, base_url):
     ws, reply, _ = sio_connect_ws(ws_url)
     with ws:
@@ -377,6 +391,7 @@ def test_fuzz_socketio_over_websocket(ws_url, base_url):
     (a hang, a crash, a 5xx) fails.
     """
     rng = random.Random(20261125)
+    failures: list = []
     for n in range(300):
         if rng.random() < 0.15:
             fuzz: str | bytes = bytes(rng.randrange(256) for _ in range(rng.randrange(1, 16)))
@@ -389,14 +404,17 @@ def test_fuzz_socketio_over_websocket(ws_url, base_url):
                 ws.send('42["message","probe"]')
                 end = time.monotonic() + WAIT
                 while True:
-                    left = end - time.monotonic()
-                    assert left > 0, f"case {n}: no answer and no close after {fuzz!r}"
-                    frame = ws.recv_packet(timeout=left)
+                    frame = ws.recv_packet(timeout=max(0.01, end - time.monotonic()))
                     if frame == '42["message-back","probe"]':
                         break
             except (Closed, BrokenPipeError, ConnectionError, websocket.WebSocketConnectionClosedException):
                 pass
+            except TimeoutError:
+                failures.append(fuzz)
+        if len(failures) >= 5:
+            break  # enough to report; each costs a full wait
     assert_server_alive(base_url)
+    assert not failures, f"{len(failures)} inputs got neither an answer nor a close: {failures[:10]!r}"
 
 
 @pytest.mark.timeout(60)

@@ -140,7 +140,7 @@ def test_sio08_polling_ping_pong(base_url):
 @official(SUITE, "Engine.IO protocol > heartbeat > HTTP long-polling > should close the session upon ping timeout")
 def test_sio09_polling_ping_timeout(base_url):
     s = new_session(base_url)
-    time.sleep(PING_INTERVAL + PING_TIMEOUT + 0.1)  # 100 ms slack over the original
+    time.sleep(PING_INTERVAL + PING_TIMEOUT + 0.3)  # slack over the original for a loaded machine
     assert s.get().status_code == 400
 
 
