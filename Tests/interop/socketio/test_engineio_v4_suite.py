@@ -2,7 +2,7 @@
 
 Source: socketio/socket.io `docs/engine.io-protocol/v4-test-suite/test-suite.js`.
 Each test carries `@official("engine.io-v4", "<describe > ... > it>")` naming the
-original case; `test_official_mapping.py` checks that all 25 are here.
+original case; `test_sio_official_mapping.py` checks that all 25 are here.
 
 Where the original relies on timing luck (an HTTP request racing a WebSocket
 frame), the port first waits for an observable sign that the server has

@@ -2,7 +2,7 @@
 
 Source: socketio/socket.io `docs/socket.io-protocol/v5-test-suite/test-suite.js`.
 Each test carries `@official("socket.io-v5", "<describe > ... > it>")` naming the
-original case; `test_official_mapping.py` checks that all 32 are here.
+original case; `test_sio_official_mapping.py` checks that all 32 are here.
 
 The first 16 cases repeat Engine.IO checks on the `/socket.io/` path; the last
 16 are Socket.IO proper. Server under test: namespaces `/` and `/custom`, each
