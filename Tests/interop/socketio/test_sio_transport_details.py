@@ -14,6 +14,7 @@ from sio_helpers import (
     WAIT,
     WS,
     Polling,
+    assert_ws_refused,
     concurrently,
     open_payload,
     polling_url,
@@ -137,3 +138,40 @@ def test_polling_content_type_and_no_caching_issues(base_url):
     # a cache-busting `t` parameter, as browsers add, is accepted
     r2 = requests.get(polling_url(base_url, "/socket.io/", sid, t="Nx1yZ3"), timeout=WAIT)
     assert r2.status_code == 200
+
+
+def test_second_probe_during_upgrade_is_refused(base_url, ws_url):
+    """While one WebSocket is probing, another WebSocket for the same sid is
+    refused; the first one still completes the upgrade."""
+    s = Polling(base_url)
+    s.open()
+    with WS(ws_url_for(ws_url, "/engine.io/", s.sid)) as first:
+        first.send("2probe")
+        assert first.recv() == "3probe"
+        assert_ws_refused(ws_url_for(ws_url, "/engine.io/", s.sid))
+        first.send("5")
+        first.send("4done")
+        assert first.recv_packet() == "4done"
+
+
+def test_bad_first_packet_on_upgrade_socket_keeps_polling_session(base_url, ws_url):
+    """A WebSocket that sends something other than the probe is dropped, but
+    the polling session it tried to take over carries on."""
+    s = Polling(base_url)
+    s.open()
+    with WS(ws_url_for(ws_url, "/engine.io/", s.sid)) as ws:
+        ws.send("4not-a-probe")
+        ws.wait_closed()
+    assert s.post("4still-polling").status_code == 200
+    s.get_until(lambda p: p == "4still-polling")
+
+
+def test_upgrade_of_closed_session_is_refused(base_url, ws_url):
+    s = Polling(base_url)
+    s.open()
+    assert s.post("1").status_code == 200  # client closes the session
+    assert_ws_refused(ws_url_for(ws_url, "/engine.io/", s.sid))
+
+
+def test_upgrade_with_unknown_sid_is_refused(ws_url):
+    assert_ws_refused(ws_url_for(ws_url, "/engine.io/", "AAAAAAAAAAAAAAAAAAAA"))
