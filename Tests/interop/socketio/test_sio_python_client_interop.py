@@ -332,3 +332,16 @@ def test_server_to_client_binary_ack(client):
     expect_transport(sio, transport)
     sio.emit("server-ack-request")
     assert rec.next("ask-result") == (b"\x00\xffbinary-answer", {"t": transport})
+
+
+def test_idle_connection_survives_heartbeats(client):
+    """1.5 s idle is five ping intervals: the client's pongs must keep the
+    session alive on every transport, and it still works afterwards."""
+    sio, rec, transport = client
+    expect_transport(sio, transport)
+    sid = sio.get_sid()
+    time.sleep(1.5)
+    assert sio.connected and sio.get_sid() == sid, "session was replaced while idle"
+    rec.nothing("disconnect", within=0.01)
+    sio.emit("message", "after-idle")
+    assert rec.next("message-back") == ("after-idle",)
