@@ -195,6 +195,10 @@ BAD_EIO_FRAMES = [
     pytest.param("7x", id="type-7"),
     pytest.param("\x00", id="nul"),
     pytest.param("😀", id="emoji"),
+    # v4 heartbeats go server -> client only; the reference closes with
+    # "invalid heartbeat direction" when a client pings
+    pytest.param("2", id="client-ping"),
+    pytest.param("2probe", id="probe-on-open-session"),
 ]
 
 
@@ -577,4 +581,34 @@ def test_oversized_request_head_is_answered_or_closed(base_url, where):
             assert 400 <= status < 500, data[:100]
     finally:
         c.close()
+    assert_server_alive(base_url)
+
+
+# ================================================================ maxPayload counts bytes, not characters
+
+
+def test_polling_max_payload_counts_utf8_bytes(base_url):
+    """500,001 characters but 1,000,001 bytes: over the limit (the reference
+    counts `Buffer.byteLength`)."""
+    s = Polling(base_url)
+    s.open()
+    assert s.post("4" + "é" * 500_000, timeout=5).status_code == 413
+    s2 = Polling(base_url)
+    s2.open()
+    body = "4" + "é" * 499_999  # 999,999 bytes
+    assert s2.post(body, timeout=5).status_code == 200
+    assert s2.get(timeout=5).text == body
+
+
+def test_websocket_max_payload_counts_utf8_bytes(ws_url, base_url):
+    with WS(ws_url_for(ws_url, "/engine.io/"), timeout=5) as ws:
+        open_payload(ws.recv())
+        ws.send("4" + "é" * 500_000)  # 1,000,001 bytes
+        frames = ws.wait_closed(timeout=5, answer_pings=True)
+        assert all(len(f) < 1000 for f in frames)
+    with WS(ws_url_for(ws_url, "/engine.io/"), timeout=5) as ws:
+        open_payload(ws.recv())
+        body = "4" + "é" * 499_999
+        ws.send(body)
+        assert ws.recv_packet(timeout=5) == body
     assert_server_alive(base_url)
