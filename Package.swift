@@ -46,6 +46,15 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
             ]
         ),
+        .executableTarget(
+            name: "socketio-bench",
+            dependencies: [
+                "SocketIO",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
 
         // MARK: MariaDB Connector/C wrapper
         .systemLibrary(

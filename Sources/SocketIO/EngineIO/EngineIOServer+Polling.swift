@@ -90,7 +90,7 @@ extension EngineIOServer {
         do {
             body = try await collectBody(configuration.maxPayload)
         } catch {
-            session.close(reason: .transportError)
+            session.close(reason: .transportError, notifyClient: false)
             var headers = cors
             headers[.contentType] = "text/plain; charset=UTF-8"
             return EngineIOHTTPResponse(status: .contentTooLarge, headers: headers, body: ByteBuffer())

@@ -1,5 +1,5 @@
 import Logging
-public import NIOCore
+import NIOCore
 import Synchronization
 
 /// One Engine.IO session: a client connection that may move from long-polling to WebSocket.
@@ -127,7 +127,8 @@ public final class EngineIOSocket: Sendable {
         case .dropped: return false
         case .overflow:
             logger.debug("outbound buffer full, closing", metadata: ["sid": "\(id)"])
-            close(reason: .outboundBufferFull, notifyClient: true)
+            // Not queueing a close packet: the queue is what must be freed, at once.
+            close(reason: .outboundBufferFull, notifyClient: false)
             return false
         }
     }
@@ -258,7 +259,10 @@ public final class EngineIOSocket: Sendable {
             }
             let activation = state.activationWaiter
             state.activationWaiter = nil
-            return (waiter, batch, activation, state.heartbeat, state.delegate)
+            let delegate = state.delegate
+            // The delegate (a Socket.IO connection) refers back to this session; drop the cycle.
+            state.delegate = nil
+            return (waiter, batch, activation, state.heartbeat, delegate)
         }
         guard let released else { return }
         released.waiter?.resume(returning: released.batch.isEmpty ? nil : released.batch)
@@ -369,6 +373,11 @@ public final class EngineIOSocket: Sendable {
             return activation
         }
         activation?.resume(returning: false)
+    }
+
+    /// Whether a WebSocket is attached for an upgrade that has not completed.
+    var isUpgradePending: Bool {
+        state.withLock { $0.upgrading && $0.transport == .polling && $0.closeReason == nil }
     }
 
     /// Waits until the session runs on WebSocket (`true`) or the upgrade failed (`false`).

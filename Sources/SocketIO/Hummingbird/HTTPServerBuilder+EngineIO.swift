@@ -1,5 +1,5 @@
 public import HummingbirdCore
-public import HummingbirdWebSocket
+import HummingbirdWebSocket
 
 extension HTTPServerBuilder {
     /// HTTP/1.1 with WebSocket upgrade for the given Engine.IO endpoints.
