@@ -225,8 +225,12 @@ public final class EngineIOSocket: Sendable {
         case .close:
             close(reason: .transportClose, notifyClient: false)
             return false
-        case .ping, .noop, .upgrade:
-            // Clients only ping during the upgrade probe, handled by the WebSocket transport.
+        case .ping:
+            // v4 heartbeats go from server to client; a client ping outside the upgrade probe
+            // (handled by the WebSocket transport) is refused as the reference server does.
+            close(reason: .parseError, notifyClient: false)
+            return false
+        case .noop, .upgrade:
             break
         }
         return !isClosed
@@ -246,8 +250,8 @@ public final class EngineIOSocket: Sendable {
                     state.queue.append(.close)
                 } else {
                     // Nobody will read what is queued. The reference server ends a pending poll with
-                    // a noop when the client closes; a GET racing the client's close POST gets it too.
-                    state.queue = state.waiter != nil || reason == .transportClose ? [.noop] : []
+                    // a noop when the client closes.
+                    state.queue = state.waiter != nil ? [.noop] : []
                     state.queuedBytes = 0
                 }
             }
@@ -290,6 +294,11 @@ public final class EngineIOSocket: Sendable {
             state.pollInFlight = true
             return .ok
         }
+    }
+
+    /// Whether a GET is parked waiting for packets.
+    var hasWaitingPoll: Bool {
+        state.withLock { $0.waiter != nil }
     }
 
     func endPoll() {
