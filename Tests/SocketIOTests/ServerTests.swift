@@ -196,6 +196,38 @@ struct ServerTests {
         }
     }
 
+    @Test("a WebSocket client that stops reading is disconnected once its outbound buffer fills")
+    func stalledWebSocket() async throws {
+        let io = makeServer { $0.engine.maxOutboundBufferSize = 256 * 1024 }
+        let reasons = Recorder<String>()
+        let sent = Recorder<Int>()
+        io.of("/").onConnection { socket in
+            socket.onDisconnect { reason in await reasons.record(reason.name) }
+        }
+        io.of("/").on("flood") { event in
+            let chunk = JSONValue.string(String(repeating: "x", count: 4096))
+            var count = 0
+            // 40 MB if nothing stopped it: far beyond the socket buffers of a stalled client.
+            while event.socket.isConnected, count < 10_000 {
+                event.socket.emit("data", chunk)
+                count += 1
+                if count % 64 == 0 { await Task.yield() }
+            }
+            await sent.record(count)
+        }
+        try await withLiveServer(io) { port, _ in
+            let stalled = try StalledWebSocket(port: port, path: "/socket.io/?EIO=4&transport=websocket")
+            try stalled.sendText("40")
+            try await Task.sleep(for: .milliseconds(100))
+            try stalled.sendText(#"42["flood"]"#)
+            #expect(await reasons.wait(count: 1, timeout: .seconds(10)) == ["outbound buffer full"])
+            let count = try #require(await sent.wait(count: 1, timeout: .seconds(10)).first)
+            #expect(count < 10_000)
+            #expect(await eventually { io.connectionCount == 0 })
+            withExtendedLifetime(stalled) {}
+        }
+    }
+
     @Test("volatile emits are dropped for a client that is behind")
     func volatileEmit() async throws {
         let io = makeServer()

@@ -43,7 +43,8 @@ public final class SocketIOSocket: Sendable, Identifiable, Hashable {
     public func hash(into hasher: inout Hasher) { hasher.combine(ObjectIdentifier(self)) }
 
     /// Whether the socket is connected (middleware passed and not yet disconnected).
-    public var isConnected: Bool { state.withLock { $0.connected && !$0.disconnected } }
+    /// False as soon as the underlying connection is closed, even before disconnect handlers ran.
+    public var isConnected: Bool { state.withLock { $0.connected && !$0.disconnected } && !client.engine.isClosed }
 
     /// The Engine.IO session id of the underlying connection.
     public var connectionID: String { client.engine.id }
