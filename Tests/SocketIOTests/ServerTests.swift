@@ -159,6 +159,7 @@ struct ServerTests {
             socket.onDisconnect { reason in await reasons.record(reason.name) }
         }
         io.of("/").on("kick") { event in event.socket.disconnect() }
+        io.of("/").on("expire") { event in event.socket.disconnect(reason: SocketIODisconnectReason("token expired")) }
         io.of("/").on("close") { event in event.socket.disconnect(close: true) }
         try await withLiveServer(io) { port, _ in
             let (ws, _) = try await connectSocket(port: port)
@@ -167,9 +168,14 @@ struct ServerTests {
             #expect(await reasons.wait(count: 1) == ["server namespace disconnect"])
             ws.send("40")
             #expect(await ws.nextText()?.hasPrefix("40{") == true)
+            ws.send(#"42["expire"]"#)
+            #expect(await ws.nextText() == "41")
+            #expect(await reasons.wait(count: 2).last == "token expired")
+            ws.send("40")
+            #expect(await ws.nextText()?.hasPrefix("40{") == true)
             ws.send(#"42["close"]"#)
             #expect(await ws.waitForClose())
-            #expect(await reasons.wait(count: 2).last == "forced server close")
+            #expect(await reasons.wait(count: 3).last == "forced server close")
         }
     }
 
