@@ -43,6 +43,7 @@ struct ServerTests {
         enum UserKey: SocketIOStorageKey { typealias Value = String }
         let io = makeServer()
         io.of("/").use { socket in
+            await socket.join("joined-by-middleware")
             guard let token = socket.handshake.bearerToken, token.hasPrefix("user:") else {
                 throw SocketIOConnectError("unauthorized", data: ["code": "UNAUTHORIZED"])
             }
@@ -53,6 +54,8 @@ struct ServerTests {
             let (refused, refusal) = try await connectSocket(port: port, auth: #"{"token":"nope"}"#)
             #expect(refusal == #"4{"data":{"code":"UNAUTHORIZED"},"message":"unauthorized"}"#)
             refused.close()
+            // The refused socket's room entries are gone.
+            #expect(await io.of("/").adapter.socketIDs(matching: .init(rooms: ["joined-by-middleware"])).isEmpty)
 
             let (ws, reply) = try await connectSocket(port: port, auth: #"{"token":"user:alice"}"#)
             #expect(reply.hasPrefix("0{\"sid\""))
