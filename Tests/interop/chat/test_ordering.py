@@ -1,0 +1,60 @@
+"""Concurrent sends into one conversation are delivered in seq order, with no gap and no duplicate."""
+
+import threading
+
+from conftest import WAIT
+
+PER_DEVICE = 100
+
+
+def fire(device, cid, label, acks, errors, done):
+    """Emits PER_DEVICE sends back to back without waiting, collecting acks as they come."""
+    lock = threading.Lock()
+
+    def on_ack(ack):
+        with lock:
+            if isinstance(ack, dict) and ack.get("success"):
+                acks.append(ack["data"])
+            else:
+                errors.append(ack)
+            if len(acks) + len(errors) == PER_DEVICE:
+                done.set()
+
+    for n in range(PER_DEVICE):
+        device.client.emit("message:send", {"conversationId": cid, "content": f"{label} {n}", "clientMessageId": f"{label}-{n}"},
+                           callback=on_ack)
+
+
+def test_200_concurrent_sends_from_two_devices_arrive_in_seq_order(server, devices):
+    alice, bob = server.register("alice"), server.register("bob")
+    cid = server.direct(alice, bob)["id"]
+    a1, a2 = devices.device(alice), devices.device(alice, transports=["polling"])
+    b1 = devices.device(bob)
+
+    results = {}
+    threads = []
+    for device, label in ((a1, "ws"), (a2, "poll")):
+        acks, errors, done = [], [], threading.Event()
+        results[label] = (acks, errors, done)
+        threads.append(threading.Thread(target=fire, args=(device, cid, label, acks, errors, done)))
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for label, (acks, errors, done) in results.items():
+        assert done.wait(WAIT * 6), f"{label}: only {len(acks)} acks"
+        assert errors == []
+
+    all_acks = results["ws"][0] + results["poll"][0]
+    seqs = sorted(m["seq"] for m in all_acks)
+    assert seqs == list(range(1, 2 * PER_DEVICE + 1)), "acked seqs must be 1..200 with no gap or duplicate"
+
+    received = b1.wait_count("message:new", 2 * PER_DEVICE, timeout=WAIT * 6)
+    assert [m["seq"] for m in received] == list(range(1, 2 * PER_DEVICE + 1))
+    assert {m["id"] for m in received} == {m["id"] for m in all_acks}
+    # Each sending device hears the other's messages, also in order, and never its own.
+    for device, other in ((a1, "poll"), (a2, "ws")):
+        heard = device.wait_count("message:new", PER_DEVICE, timeout=WAIT * 6)
+        assert [m["seq"] for m in heard] == sorted(m["seq"] for m in results[other][0])
+    history = server.history(bob, cid, limit=100)
+    assert len(history) == 100 and history[-1]["seq"] == 2 * PER_DEVICE
