@@ -39,6 +39,9 @@ public protocol ChatStore: Sendable {
     func conversations(memberID: Int64, after cursor: ConversationCursor?, limit: Int) async throws -> [Conversation]
     /// The ids of the conversation's members, or nil when the conversation does not exist.
     func memberIDs(conversationID: Int64) async throws -> [Int64]?
+    /// The distinct ids of the users who share at least one conversation with `userID`, never `userID` itself:
+    /// the audience of that user's presence.
+    func contactIDs(userID: Int64) async throws -> [Int64]
 
     // MARK: Messages
 
