@@ -56,5 +56,10 @@ def test_200_concurrent_sends_from_two_devices_arrive_in_seq_order(server, devic
     for device, other in ((a1, "poll"), (a2, "ws")):
         heard = device.wait_count("message:new", PER_DEVICE, timeout=WAIT * 6)
         assert [m["seq"] for m in heard] == sorted(m["seq"] for m in results[other][0])
+    # One device's sends are stored in the order it sent them: the server handles a connection's events in order.
+    for label in ("ws", "poll"):
+        in_send_order = sorted(results[label][0], key=lambda m: int(m["content"].split()[1]))
+        seqs_in_send_order = [m["seq"] for m in in_send_order]
+        assert seqs_in_send_order == sorted(seqs_in_send_order), f"{label}: sends overtook each other"
     history = server.history(bob, cid, limit=100)
     assert len(history) == 100 and history[-1]["seq"] == 2 * PER_DEVICE

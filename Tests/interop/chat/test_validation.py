@@ -103,10 +103,3 @@ def test_failures_without_an_ack_are_not_fatal(chat):
     assert a1.connected
     message = send(a1, cid, "still fine")
     assert b1.wait_for("message:new", lambda m: m["id"] == message["id"])
-
-
-def test_unknown_event_with_an_ack_is_answered_with_an_error(chat):
-    alice, bob, cid, a1, b1 = chat
-    error = a1.error("no:such:event", {"x": 1})
-    assert error["code"] in ("NOT_FOUND", "VALIDATION_ERROR")
-    assert a1.connected
