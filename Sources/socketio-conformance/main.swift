@@ -1,1 +1,138 @@
-print("socketio-conformance: not built yet")
+// socketio-conformance: the server the official Engine.IO v4 and Socket.IO v5 test suites expect,
+// plus a few extra namespaces and events for this repository's interop tests.
+//
+// Usage: socketio-conformance [--port N]   (default 3000, listens on 127.0.0.1)
+//
+// Settings the suites assume: pingInterval 300 ms, pingTimeout 200 ms, maxPayload 1000000,
+// connectTimeout 1000 ms.
+//
+// /engine.io/  Engine.IO echo server: every message (text or binary) is sent back.
+// /socket.io/  Socket.IO server:
+//   namespaces "/" and "/custom":
+//     on connect            emits "auth" with the handshake auth object
+//     "message" ...args     answered with "message-back" and the same args
+//     "message-with-ack"    acked with its args
+//   extra, for interop tests, on "/" and "/protected":
+//     "server-ack-request" ...args   the server emits "ask" with the args awaiting the client's ack
+//                                    (5 s timeout), then emits "ask-result" with what the client acked
+//                                    (or "ask-result" "timeout" if it did not)
+//     "disconnect-me"                the server disconnects the socket from the namespace
+//     "binary-echo" ...args          answered with "binary-back" and the same (binary) args
+//   namespace "/protected": middleware refuses unless auth.token == "letmein", with CONNECT_ERROR
+//     {"message":"unauthorized","data":{"code":"UNAUTHORIZED"}}; it also answers "message"
+//     and "message-with-ack" like "/".
+
+import Foundation
+import Hummingbird
+import Logging
+import SocketIO
+
+var port = 3000
+var arguments = CommandLine.arguments.dropFirst().makeIterator()
+while let argument = arguments.next() {
+    switch argument {
+    case "--port":
+        guard let value = arguments.next(), let parsed = Int(value) else {
+            print("usage: socketio-conformance [--port N]")
+            exit(2)
+        }
+        port = parsed
+    case "--help", "-h":
+        print("usage: socketio-conformance [--port N]")
+        exit(0)
+    default:
+        print("unknown argument \(argument)")
+        exit(2)
+    }
+}
+
+var logger = Logger(label: "socketio-conformance")
+logger.logLevel = .warning
+
+let io = SocketIOServer(
+    configuration: .init(
+        path: "/socket.io",
+        pingInterval: .milliseconds(300),
+        pingTimeout: .milliseconds(200),
+        maxPayload: 1_000_000,
+        connectTimeout: .milliseconds(1000),
+        allowedOrigins: ["*"]
+    ),
+    logger: logger
+)
+
+/// Echoes every Engine.IO message back to its sender.
+struct EchoDelegate: EngineIOSocketDelegate {
+    func engineSocket(_ socket: EngineIOSocket, didReceive message: EngineIOMessage) async {
+        socket.send(message)
+    }
+    func engineSocket(_ socket: EngineIOSocket, didCloseWith reason: EngineIOCloseReason) async {}
+}
+
+let echo = EngineIOServer(
+    configuration: .init(
+        path: "/engine.io",
+        pingInterval: .milliseconds(300),
+        pingTimeout: .milliseconds(200),
+        maxPayload: 1_000_000,
+        allowedOrigins: ["*"]
+    ),
+    logger: logger
+) { _ in EchoDelegate() }
+
+func installSuiteHandlers(on namespace: SocketIONamespace) {
+    namespace.onConnection { socket in
+        socket.emit("auth", socket.handshake.auth)
+    }
+    namespace.on("message") { event in
+        event.socket.emit("message-back", arguments: event.arguments)
+    }
+    namespace.on("message-with-ack") { event in
+        event.ack?.send(arguments: event.arguments)
+    }
+}
+
+func installInteropHandlers(on namespace: SocketIONamespace) {
+    namespace.on("server-ack-request") { event in
+        let socket = event.socket
+        do {
+            let answer = try await socket.emitWithAck("ask", arguments: event.arguments, timeout: .seconds(5))
+            socket.emit("ask-result", arguments: answer)
+        } catch SocketIOError.ackTimeout {
+            socket.emit("ask-result", "timeout")
+        }
+    }
+    namespace.on("disconnect-me") { event in
+        event.socket.disconnect()
+    }
+    namespace.on("binary-echo") { event in
+        event.socket.emit("binary-back", arguments: event.arguments)
+    }
+}
+
+installSuiteHandlers(on: io.of("/"))
+installSuiteHandlers(on: io.of("/custom"))
+installInteropHandlers(on: io.of("/"))
+
+let protected = io.of("/protected")
+protected.use { socket in
+    guard socket.handshake.auth["token"]?.stringValue == "letmein" else {
+        throw SocketIOConnectError("unauthorized", data: ["code": "UNAUTHORIZED"])
+    }
+}
+installSuiteHandlers(on: protected)
+installInteropHandlers(on: protected)
+
+let router = Router()
+io.addRoutes(to: router)
+echo.addRoutes(to: router)
+
+let app = Application(
+    router: router,
+    server: .socketIO(io, engines: [echo]),
+    configuration: .init(address: .hostname("127.0.0.1", port: port), serverName: "socketio-conformance"),
+    services: [io],
+    logger: logger
+)
+print("socketio-conformance listening on 127.0.0.1:\(port)")
+try await app.runService()

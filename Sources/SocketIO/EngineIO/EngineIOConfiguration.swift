@@ -1,0 +1,62 @@
+/// Settings of an Engine.IO endpoint (the transport layer under Socket.IO).
+public struct EngineIOConfiguration: Sendable {
+    /// URL path of the endpoint; requests are matched on it with or without the trailing slash.
+    public var path: String
+    /// How often the server sends a ping.
+    public var pingInterval: Duration
+    /// How long the server waits for the pong before closing the session.
+    public var pingTimeout: Duration
+    /// Largest accepted inbound payload (an HTTP POST body or a WebSocket message), in bytes.
+    public var maxPayload: Int
+    /// Largest amount of outbound data, in bytes, queued for one session before `outboundBufferPolicy` applies.
+    ///
+    /// This bounds the memory a client that stops reading can make the server hold.
+    public var maxOutboundBufferSize: Int
+    /// What happens when a session's outbound buffer would exceed `maxOutboundBufferSize`.
+    public var outboundBufferPolicy: OutboundBufferPolicy
+    /// Origins allowed to make cross-origin long-polling requests (`Access-Control-Allow-Origin` is
+    /// echoed for them, with credentials). `nil` adds no CORS headers; `["*"]` allows any origin.
+    public var allowedOrigins: [String]?
+    /// Whether clients may use HTTP long-polling.
+    public var allowPolling: Bool
+    /// Whether clients may use WebSocket (directly or as an upgrade from polling).
+    public var allowWebSocket: Bool
+
+    /// What to do with a session whose outbound buffer is full.
+    public enum OutboundBufferPolicy: Sendable, Equatable {
+        /// Close the session (reason `outboundBufferFull`); the client reconnects and resynchronises.
+        case disconnect
+        /// Drop the packet that does not fit and keep the session.
+        case dropNewest
+    }
+
+    public init(
+        path: String = "/engine.io",
+        pingInterval: Duration = .seconds(25),
+        pingTimeout: Duration = .seconds(20),
+        maxPayload: Int = 1_000_000,
+        maxOutboundBufferSize: Int = 4 * 1024 * 1024,
+        outboundBufferPolicy: OutboundBufferPolicy = .disconnect,
+        allowedOrigins: [String]? = nil,
+        allowPolling: Bool = true,
+        allowWebSocket: Bool = true
+    ) {
+        self.path = path
+        self.pingInterval = pingInterval
+        self.pingTimeout = pingTimeout
+        self.maxPayload = maxPayload
+        self.maxOutboundBufferSize = maxOutboundBufferSize
+        self.outboundBufferPolicy = outboundBufferPolicy
+        self.allowedOrigins = allowedOrigins
+        self.allowPolling = allowPolling
+        self.allowWebSocket = allowWebSocket
+    }
+
+    /// The path without a trailing slash, as routes are registered.
+    var normalizedPath: String {
+        var path = self.path
+        if !path.hasPrefix("/") { path = "/" + path }
+        while path.count > 1, path.hasSuffix("/") { path.removeLast() }
+        return path
+    }
+}

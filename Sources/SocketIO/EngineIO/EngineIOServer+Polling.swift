@@ -1,0 +1,112 @@
+import Hummingbird
+import NIOCore
+
+extension EngineIOServer {
+    /// Answers one long-polling HTTP request (handshake, GET poll, POST data, CORS preflight).
+    ///
+    /// - Parameter collectBody: reads the request body, throwing if it exceeds the given size.
+    func handlePolling(
+        method: HTTPRequest.Method,
+        path: String,
+        headers: HTTPFields,
+        collectBody: (Int) async throws -> ByteBuffer
+    ) async -> EngineIOHTTPResponse {
+        let cors = corsHeaders(for: headers)
+        if method == .options, configuration.allowedOrigins != nil {
+            var preflight = cors
+            preflight[.accessControlAllowMethods] = "GET, POST, OPTIONS"
+            preflight[.accessControlAllowHeaders] = headers[.accessControlRequestHeaders] ?? "content-type"
+            return EngineIOHTTPResponse(status: .noContent, headers: preflight, body: ByteBuffer())
+        }
+        let query = EngineIOHandshakeRequest.parseQuery(path)
+        switch verify(method: method, query: query, isUpgrade: false) {
+        case .failure(let code):
+            return .error(code, headers: cors)
+        case .success(.handshake):
+            let request = EngineIOHandshakeRequest(headers: headers, query: query, path: path)
+            let (_, open) = openSession(request: request, transport: .polling)
+            var body = ByteBuffer()
+            body.writeInteger(EngineIOPacketType.open.rawValue)
+            body.writeString(open)
+            return .text(body, headers: cors)
+        case .success(.existing(let session)):
+            switch method {
+            case .get: return await poll(session, cors: cors)
+            case .post: return await receivePost(session, cors: cors, collectBody: collectBody)
+            default: return .error(.badRequest, headers: cors)
+            }
+        }
+    }
+
+    private func poll(_ session: EngineIOSocket, cors: HTTPFields) async -> EngineIOHTTPResponse {
+        switch session.beginPoll() {
+        case .wrongTransport:
+            return .error(.badRequest, headers: cors)
+        case .overlap:
+            session.close(reason: .transportError)
+            return .error(.badRequest, headers: cors)
+        case .ok:
+            break
+        }
+        defer { session.endPoll() }
+        let frames: [EngineIOFrame]?
+        if session.shouldAnswerPollWithNoop {
+            frames = [.noop]
+        } else {
+            frames = await session.nextBatch()
+        }
+        if session.isClosed, !session.hasQueuedFrames { removeSession(session) }
+        guard let frames else { return .error(.unknownSid, headers: cors) }
+        var body = ByteBuffer()
+        var first = true
+        for frame in frames {
+            if !first { body.writeInteger(UInt8(0x1E)) }
+            first = false
+            frame.appendPollingRecord(to: &body)
+        }
+        return .text(body, headers: cors)
+    }
+
+    private func receivePost(
+        _ session: EngineIOSocket,
+        cors: HTTPFields,
+        collectBody: (Int) async throws -> ByteBuffer
+    ) async -> EngineIOHTTPResponse {
+        switch session.beginPost() {
+        case .wrongTransport:
+            return .error(.badRequest, headers: cors)
+        case .overlap:
+            session.close(reason: .transportError)
+            return .error(.badRequest, headers: cors)
+        case .ok:
+            break
+        }
+        defer { session.endPost() }
+        let body: ByteBuffer
+        do {
+            body = try await collectBody(configuration.maxPayload)
+        } catch {
+            session.close(reason: .transportError)
+            var headers = cors
+            headers[.contentType] = "text/plain; charset=UTF-8"
+            return EngineIOHTTPResponse(status: .contentTooLarge, headers: headers, body: ByteBuffer())
+        }
+        guard body.readableBytes <= configuration.maxPayload,
+            let packets = EngineIOInboundPacket.decodePayload(String(buffer: body))
+        else {
+            session.close(reason: .parseError, notifyClient: false)
+            return .error(.badRequest, headers: cors)
+        }
+        for packet in packets {
+            guard await session.receive(packet) else { break }
+        }
+        return .text(ByteBuffer(string: "ok"), headers: cors, contentType: "text/html")
+    }
+
+    /// CORS headers for an allowed `Origin`, echoing it with credentials as the reference `cors` setup does.
+    func corsHeaders(for headers: HTTPFields) -> HTTPFields {
+        guard let allowed = configuration.allowedOrigins, let origin = headers[.origin] else { return [:] }
+        guard allowed.contains("*") || allowed.contains(origin) else { return [:] }
+        return [.accessControlAllowOrigin: origin, .accessControlAllowCredentials: "true", .vary: "Origin"]
+    }
+}

@@ -1,0 +1,378 @@
+import Logging
+public import NIOCore
+import Synchronization
+
+/// One Engine.IO session: a client connection that may move from long-polling to WebSocket.
+///
+/// Sending is synchronous and never suspends: frames go into a bounded outbound queue that the
+/// active transport drains (a held polling GET, or the WebSocket writer). The queue and the session
+/// state sit behind one `Mutex` rather than in an actor, so a broadcast to thousands of sessions
+/// costs one short uncontended lock per recipient instead of an actor hop each.
+public final class EngineIOSocket: Sendable {
+    /// The session id (`sid`) given to the client in the handshake.
+    public let id: String
+    /// The HTTP request that opened the session.
+    public let request: EngineIOHandshakeRequest
+
+    let configuration: EngineIOConfiguration
+    let logger: Logger
+    private let state: Mutex<State>
+    private let onClosed: @Sendable (EngineIOSocket, EngineIOCloseReason) -> Void
+
+    struct State: ~Copyable {
+        var transport: EngineIOTransport
+        var closeReason: EngineIOCloseReason?
+        var upgrading = false
+        var probed = false
+        var queue: [EngineIOFrame] = []
+        var queuedBytes = 0
+        /// The transport consumer waiting for frames (a held GET or the WebSocket writer).
+        var waiter: CheckedContinuation<[EngineIOFrame]?, Never>?
+        /// The WebSocket writer waiting for the upgrade from polling to complete.
+        var activationWaiter: CheckedContinuation<Bool, Never>?
+        var pollInFlight = false
+        var postInFlight = false
+        var lastPong: ContinuousClock.Instant
+        /// When the unanswered ping expires; `nil` when no ping is outstanding.
+        var pingDeadline: ContinuousClock.Instant?
+        var heartbeat: Task<Void, Never>?
+        var delegate: (any EngineIOSocketDelegate)?
+    }
+
+    init(
+        id: String,
+        request: EngineIOHandshakeRequest,
+        transport: EngineIOTransport,
+        configuration: EngineIOConfiguration,
+        logger: Logger,
+        onClosed: @escaping @Sendable (EngineIOSocket, EngineIOCloseReason) -> Void
+    ) {
+        self.id = id
+        self.request = request
+        self.configuration = configuration
+        self.logger = logger
+        self.onClosed = onClosed
+        self.state = Mutex(State(transport: transport, lastPong: .now))
+    }
+
+    /// The transport in use now.
+    public var transport: EngineIOTransport {
+        state.withLock { $0.transport }
+    }
+
+    /// Whether the session has ended.
+    public var isClosed: Bool {
+        state.withLock { $0.closeReason != nil }
+    }
+
+    /// Queues a message for the client.
+    ///
+    /// - Parameter volatile: when `true`, the message is dropped instead of queued if the client is
+    ///   behind (frames already waiting), like Socket.IO's volatile emits.
+    /// - Returns: whether the message was queued.
+    @discardableResult
+    public func send(_ message: EngineIOMessage, volatile: Bool = false) -> Bool {
+        enqueue([.message(message)], volatile: volatile)
+    }
+
+    /// Closes the session: the client is told (a close packet on polling, a close frame on WebSocket)
+    /// and the delegate's `didCloseWith` is called once.
+    public func close(reason: EngineIOCloseReason = .forcedClose) {
+        close(reason: reason, notifyClient: true)
+    }
+
+    // MARK: - Internal: outbound queue
+
+    /// Queues frames; all or none. Returns whether they were queued.
+    @discardableResult
+    func enqueue(_ frames: [EngineIOFrame], volatile: Bool = false) -> Bool {
+        var cost = 0
+        for frame in frames { cost += frame.cost }
+        enum Outcome { case queued, dropped, overflow }
+        let outcome: Outcome = state.withLock { state in
+            guard state.closeReason == nil else { return .dropped }
+            if volatile, !state.queue.isEmpty { return .dropped }
+            if state.queuedBytes + cost > configuration.maxOutboundBufferSize {
+                return configuration.outboundBufferPolicy == .disconnect ? .overflow : .dropped
+            }
+            state.queue.append(contentsOf: frames)
+            state.queuedBytes += cost
+            if let waiter = state.waiter {
+                state.waiter = nil
+                let batch = state.queue
+                state.queue = []
+                state.queuedBytes = 0
+                // Resuming only schedules the waiting task, so doing it under the lock is safe and cheap.
+                waiter.resume(returning: batch)
+                return .queued
+            }
+            return .queued
+        }
+        switch outcome {
+        case .queued: return true
+        case .dropped: return false
+        case .overflow:
+            logger.debug("outbound buffer full, closing", metadata: ["sid": "\(id)"])
+            close(reason: .outboundBufferFull, notifyClient: true)
+            return false
+        }
+    }
+
+    /// Waits for queued frames and takes them all; `nil` once the session is closed and drained.
+    func nextBatch() async -> [EngineIOFrame]? {
+        await withCheckedContinuation { (continuation: CheckedContinuation<[EngineIOFrame]?, Never>) in
+            let immediate: [EngineIOFrame]?? = state.withLock { state in
+                if !state.queue.isEmpty {
+                    let batch = state.queue
+                    state.queue = []
+                    state.queuedBytes = 0
+                    return .some(batch)
+                }
+                if state.closeReason != nil { return .some(nil) }
+                if let previous = state.waiter {
+                    // Only one consumer at a time; a replaced consumer gets an empty batch (a noop).
+                    previous.resume(returning: [.noop])
+                }
+                state.waiter = continuation
+                return .none
+            }
+            if let immediate { continuation.resume(returning: immediate) }
+        }
+    }
+
+    /// Closes the session if its ping went unanswered past `pingTimeout` (the heartbeat task may
+    /// run late on a busy machine; requests must not see a session that should be gone).
+    /// Returns whether the session is closed.
+    func closeIfPingOverdue() -> Bool {
+        let overdue = state.withLock { state -> Bool in
+            guard state.closeReason == nil, let deadline = state.pingDeadline else { return false }
+            return ContinuousClock.now >= deadline
+        }
+        if overdue { close(reason: .pingTimeout, notifyClient: false) }
+        return isClosed
+    }
+
+    /// Whether frames wait in the queue (for example a close packet for the next GET).
+    var hasQueuedFrames: Bool {
+        state.withLock { !$0.queue.isEmpty }
+    }
+
+    /// Takes whatever is queued without waiting.
+    func takeQueued() -> [EngineIOFrame] {
+        state.withLock { state in
+            let batch = state.queue
+            state.queue = []
+            state.queuedBytes = 0
+            return batch
+        }
+    }
+
+    // MARK: - Internal: lifecycle
+
+    func setDelegate(_ delegate: any EngineIOSocketDelegate) {
+        state.withLock { $0.delegate = delegate }
+    }
+
+    var delegate: (any EngineIOSocketDelegate)? {
+        state.withLock { $0.delegate }
+    }
+
+    func startHeartbeat() {
+        let task = Task { [weak self, configuration] in
+            let clock = ContinuousClock()
+            var nextPing = clock.now.advanced(by: configuration.pingInterval)
+            while true {
+                do { try await clock.sleep(until: nextPing) } catch { return }
+                guard let self, !self.isClosed else { return }
+                let sentAt = clock.now
+                self.state.withLock { $0.pingDeadline = sentAt.advanced(by: configuration.pingTimeout) }
+                self.enqueue([.ping])
+                do { try await clock.sleep(until: sentAt.advanced(by: configuration.pingTimeout)) } catch { return }
+                let lastPong = self.state.withLock { $0.lastPong }
+                if lastPong < sentAt {
+                    self.close(reason: .pingTimeout, notifyClient: false)
+                    return
+                }
+                nextPing = lastPong.advanced(by: configuration.pingInterval)
+            }
+        }
+        state.withLock { $0.heartbeat = task }
+    }
+
+    /// Handles one decoded inbound packet. Returns `false` when the session is now closed.
+    func receive(_ packet: EngineIOInboundPacket) async -> Bool {
+        switch packet {
+        case .pong:
+            state.withLock { state in
+                state.lastPong = .now
+                state.pingDeadline = nil
+            }
+        case .message(let message):
+            if let delegate { await delegate.engineSocket(self, didReceive: message) }
+        case .close:
+            close(reason: .transportClose, notifyClient: false)
+            return false
+        case .ping, .noop, .upgrade:
+            // Clients only ping during the upgrade probe, handled by the WebSocket transport.
+            break
+        }
+        return !isClosed
+    }
+
+    func close(reason: EngineIOCloseReason, notifyClient: Bool) {
+        typealias Released = (
+            waiter: CheckedContinuation<[EngineIOFrame]?, Never>?, batch: [EngineIOFrame],
+            activation: CheckedContinuation<Bool, Never>?, heartbeat: Task<Void, Never>?, delegate: (any EngineIOSocketDelegate)?
+        )
+        let released: Released? = state.withLock { state in
+            guard state.closeReason == nil else { return nil }
+            state.closeReason = reason
+            if state.transport == .polling {
+                if notifyClient {
+                    // The pending (or next) GET tells the client the session is over.
+                    state.queue.append(.close)
+                } else {
+                    // Nobody will read what is queued. The reference server ends a pending poll with
+                    // a noop when the client closes; a GET racing the client's close POST gets it too.
+                    state.queue = state.waiter != nil || reason == .transportClose ? [.noop] : []
+                    state.queuedBytes = 0
+                }
+            }
+            let waiter = state.waiter
+            state.waiter = nil
+            var batch: [EngineIOFrame] = []
+            if waiter != nil {
+                batch = state.queue
+                state.queue = []
+                state.queuedBytes = 0
+            }
+            let activation = state.activationWaiter
+            state.activationWaiter = nil
+            return (waiter, batch, activation, state.heartbeat, state.delegate)
+        }
+        guard let released else { return }
+        released.waiter?.resume(returning: released.batch.isEmpty ? nil : released.batch)
+        released.activation?.resume(returning: false)
+        released.heartbeat?.cancel()
+        onClosed(self, reason)
+        if let delegate = released.delegate {
+            Task { await delegate.engineSocket(self, didCloseWith: reason) }
+        }
+    }
+
+    // MARK: - Internal: polling
+
+    enum PollStart {
+        case ok
+        case overlap
+        case wrongTransport
+    }
+
+    /// Claims the polling GET slot; a second concurrent GET is an error that closes the session.
+    func beginPoll() -> PollStart {
+        state.withLock { state in
+            if state.transport != .polling { return .wrongTransport }
+            if state.pollInFlight { return .overlap }
+            state.pollInFlight = true
+            return .ok
+        }
+    }
+
+    func endPoll() {
+        state.withLock { $0.pollInFlight = false }
+    }
+
+    /// Whether an upgrade probe has been answered and the queue is empty: a GET then gets a noop at once.
+    var shouldAnswerPollWithNoop: Bool {
+        state.withLock { $0.probed && $0.transport == .polling && $0.queue.isEmpty }
+    }
+
+    func beginPost() -> PollStart {
+        state.withLock { state in
+            if state.transport != .polling { return .wrongTransport }
+            if state.postInFlight { return .overlap }
+            state.postInFlight = true
+            return .ok
+        }
+    }
+
+    func endPost() {
+        state.withLock { $0.postInFlight = false }
+    }
+
+    // MARK: - Internal: upgrade
+
+    /// A WebSocket with this sid arrived: reserve the upgrade. `false` if the session is closed,
+    /// already on WebSocket or already being upgraded (that second WebSocket is refused).
+    func attachUpgrade() -> Bool {
+        state.withLock { state in
+            guard state.closeReason == nil, state.transport == .polling, !state.upgrading else { return false }
+            state.upgrading = true
+            return true
+        }
+    }
+
+    /// The client sent `2probe`; a held GET is released with a noop so the client can pause polling.
+    func beginProbe() -> Bool {
+        let (ok, waiter, batch) = state.withLock { state -> (Bool, CheckedContinuation<[EngineIOFrame]?, Never>?, [EngineIOFrame]) in
+            guard state.closeReason == nil, state.upgrading else { return (false, nil, []) }
+            state.probed = true
+            // Only a GET that is waiting gets the noop; a later GET is answered with one directly
+            // (`shouldAnswerPollWithNoop`), so no noop lingers for the WebSocket after the upgrade.
+            guard let waiter = state.waiter else { return (true, nil, []) }
+            state.waiter = nil
+            let batch = state.queue + [.noop]
+            state.queue = []
+            state.queuedBytes = 0
+            return (true, waiter, batch)
+        }
+        waiter?.resume(returning: batch)
+        return ok
+    }
+
+    /// The client sent `5`: switch to WebSocket. A pending GET is released with a noop.
+    func completeUpgrade() -> Bool {
+        let released: (CheckedContinuation<[EngineIOFrame]?, Never>?, CheckedContinuation<Bool, Never>?)? = state.withLock { state in
+            guard state.closeReason == nil, state.upgrading, state.probed else { return nil }
+            state.transport = .websocket
+            state.upgrading = false
+            let waiter = state.waiter
+            state.waiter = nil
+            let activation = state.activationWaiter
+            state.activationWaiter = nil
+            return (waiter, activation)
+        }
+        guard let (waiter, activation) = released else { return false }
+        waiter?.resume(returning: [.noop])
+        activation?.resume(returning: true)
+        return true
+    }
+
+    /// The probing WebSocket went away before completing the upgrade: stay on polling.
+    func abortUpgrade() {
+        let activation = state.withLock { state in
+            if state.transport == .polling {
+                state.upgrading = false
+                state.probed = false
+            }
+            let activation = state.activationWaiter
+            state.activationWaiter = nil
+            return activation
+        }
+        activation?.resume(returning: false)
+    }
+
+    /// Waits until the session runs on WebSocket (`true`) or the upgrade failed (`false`).
+    func waitForWebSocket() async -> Bool {
+        await withCheckedContinuation { continuation in
+            let immediate: Bool? = state.withLock { state in
+                if state.closeReason != nil { return false }
+                if state.transport == .websocket { return true }
+                if !state.upgrading { return false }
+                state.activationWaiter = continuation
+                return nil
+            }
+            if let immediate { continuation.resume(returning: immediate) }
+        }
+    }
+}

@@ -1,0 +1,32 @@
+public import HummingbirdCore
+public import HummingbirdWebSocket
+
+extension HTTPServerBuilder {
+    /// HTTP/1.1 with WebSocket upgrade for the given Engine.IO endpoints.
+    ///
+    /// Upgrade requests to an endpoint's path open (or upgrade) sessions; every other request,
+    /// including refused upgrades, goes to the application's router. WebSocket frames may be as
+    /// large as the biggest endpoint's `maxPayload`; WebSocket-level auto-ping is off because
+    /// Engine.IO has its own heartbeat.
+    ///
+    /// ```swift
+    /// let app = Application(router: router, server: .engineIO([io.engine]), configuration: ...)
+    /// ```
+    public static func engineIO(
+        _ endpoints: [EngineIOServer],
+        http1: HTTP1Channel.Configuration = .init()
+    ) -> HTTPServerBuilder {
+        let maxPayload = endpoints.map(\.configuration.maxPayload).max() ?? (1 << 20)
+        return .http1WebSocketUpgrade(
+            configuration: .init(
+                http1: http1,
+                ws: .init(maxFrameSize: max(maxPayload, 1 << 14), autoPing: .disabled, closeTimeout: .seconds(5))
+            )
+        ) { request, _, _ in
+            for endpoint in endpoints {
+                if let result = endpoint.shouldUpgrade(request) { return result }
+            }
+            return .dontUpgrade
+        }
+    }
+}

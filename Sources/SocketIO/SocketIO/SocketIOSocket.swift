@@ -1,0 +1,223 @@
+import Logging
+public import NIOCore
+import Synchronization
+
+/// A client's connection to one namespace.
+///
+/// Emitting never suspends: packets are encoded and queued on the connection's bounded outbound
+/// buffer. Handlers registered with `on(_:_:)` run one at a time, in arrival order, per connection.
+public final class SocketIOSocket: Sendable, Identifiable, Hashable {
+    /// The socket id (different from the Engine.IO session id). The socket is always in a room of this name.
+    public let id: String
+    /// The namespace the socket is connected to.
+    public let namespace: SocketIONamespace
+    /// What the client presented when connecting.
+    public let handshake: SocketIOHandshake
+
+    let client: SocketIOClient
+    private let state: Mutex<State>
+
+    typealias EventHandler = @Sendable (SocketIOEvent) async throws -> Void
+    typealias DisconnectHandler = @Sendable (SocketIODisconnectReason) async -> Void
+
+    private struct State {
+        var connected = false
+        var disconnected = false
+        var handlers: [String: EventHandler] = [:]
+        var disconnectHandlers: [DisconnectHandler] = []
+        var pendingAcks: [Int: CheckedContinuation<[JSONValue], any Error>] = [:]
+        var nextAckID = 0
+        var data: JSONValue = .null
+        var storage: [ObjectIdentifier: any Sendable] = [:]
+    }
+
+    init(id: String, namespace: SocketIONamespace, handshake: SocketIOHandshake, client: SocketIOClient) {
+        self.id = id
+        self.namespace = namespace
+        self.handshake = handshake
+        self.client = client
+        self.state = Mutex(State())
+    }
+
+    public static func == (lhs: SocketIOSocket, rhs: SocketIOSocket) -> Bool { lhs === rhs }
+    public func hash(into hasher: inout Hasher) { hasher.combine(ObjectIdentifier(self)) }
+
+    /// Whether the socket is connected (middleware passed and not yet disconnected).
+    public var isConnected: Bool { state.withLock { $0.connected && !$0.disconnected } }
+
+    /// The Engine.IO session id of the underlying connection.
+    public var connectionID: String { client.engine.id }
+
+    /// The transport the connection uses now.
+    public var transport: EngineIOTransport { client.engine.transport }
+
+    /// Free-form JSON data attached to the socket (e.g. by middleware), like `socket.data` in the reference server.
+    public var data: JSONValue {
+        get { state.withLock { $0.data } }
+        set { state.withLock { $0.data = newValue } }
+    }
+
+    /// Typed per-socket storage.
+    public subscript<Key: SocketIOStorageKey>(key: Key.Type) -> Key.Value? {
+        get { state.withLock { $0.storage[ObjectIdentifier(key)] as? Key.Value } }
+        set { state.withLock { $0.storage[ObjectIdentifier(key)] = newValue } }
+    }
+
+    // MARK: - Handlers
+
+    /// Registers the handler of an event for this socket (replacing a previous one of that name).
+    ///
+    /// Namespace-wide handlers (`SocketIONamespace.on`) run first when both exist.
+    public func on(_ event: String, _ handler: @escaping @Sendable (SocketIOEvent) async throws -> Void) {
+        state.withLock { $0.handlers[event] = handler }
+    }
+
+    /// Registers a handler called once when the socket disconnects, with the reason.
+    public func onDisconnect(_ handler: @escaping @Sendable (SocketIODisconnectReason) async -> Void) {
+        state.withLock { $0.disconnectHandlers.append(handler) }
+    }
+
+    func handler(for event: String) -> EventHandler? {
+        state.withLock { $0.handlers[event] }
+    }
+
+    // MARK: - Emitting
+
+    /// Emits an event to this client.
+    public func emit(_ event: String, _ arguments: JSONValue...) {
+        emit(event, arguments: arguments)
+    }
+
+    /// Emits an event to this client.
+    ///
+    /// - Parameter volatile: drop the event instead of queueing it if the client is behind.
+    public func emit(_ event: String, arguments: [JSONValue], volatile: Bool = false) {
+        sendPacket(SocketIOPacket(type: .event, namespace: namespace.name, data: .array([.string(event)] + arguments)), volatile: volatile)
+    }
+
+    /// Emits an event with one `Encodable` argument.
+    public func emit(_ event: String, encoding value: some Encodable) throws {
+        emit(event, arguments: [try JSONValue(encoding: value)])
+    }
+
+    /// Emits an event and waits for the client's acknowledgement.
+    ///
+    /// - Returns: the arguments the client acknowledged with.
+    /// - Throws: `SocketIOError.ackTimeout` after `timeout`, `SocketIOError.disconnected` if the socket goes away first.
+    public func emitWithAck(_ event: String, _ arguments: JSONValue..., timeout: Duration = .seconds(10)) async throws -> [JSONValue] {
+        try await emitWithAck(event, arguments: arguments, timeout: timeout)
+    }
+
+    /// Emits an event and waits for the client's acknowledgement.
+    public func emitWithAck(_ event: String, arguments: [JSONValue], timeout: Duration = .seconds(10)) async throws -> [JSONValue] {
+        let id: Int? = state.withLock { state in
+            guard state.connected, !state.disconnected else { return nil }
+            let id = state.nextAckID
+            state.nextAckID = (state.nextAckID + 1) & 0x3FFF_FFFF
+            return id
+        }
+        guard let id else { throw SocketIOError.disconnected }
+        let timer = Task { [weak self] in
+            try await Task.sleep(for: timeout)
+            self?.failAck(id, with: SocketIOError.ackTimeout)
+        }
+        defer { timer.cancel() }
+        return try await withCheckedThrowingContinuation { continuation in
+            let registered = state.withLock { state -> Bool in
+                guard !state.disconnected else { return false }
+                state.pendingAcks[id] = continuation
+                return true
+            }
+            guard registered else {
+                continuation.resume(throwing: SocketIOError.disconnected)
+                return
+            }
+            sendPacket(SocketIOPacket(type: .event, namespace: namespace.name, id: id, data: .array([.string(event)] + arguments)))
+        }
+    }
+
+    private func failAck(_ id: Int, with error: any Error) {
+        state.withLock { $0.pendingAcks.removeValue(forKey: id) }?.resume(throwing: error)
+    }
+
+    func receiveAck(id: Int, arguments: [JSONValue]) {
+        state.withLock { $0.pendingAcks.removeValue(forKey: id) }?.resume(returning: arguments)
+    }
+
+    func sendPacket(_ packet: SocketIOPacket, volatile: Bool = false) {
+        client.send(packet, volatile: volatile)
+    }
+
+    /// Sends an already encoded packet (broadcasts encode once for every recipient).
+    func sendEncoded(_ frames: [EngineIOFrame], volatile: Bool) {
+        guard isConnected else { return }
+        client.engine.enqueue(frames, volatile: volatile)
+    }
+
+    // MARK: - Rooms
+
+    /// Joins rooms.
+    public func join(_ rooms: String...) async {
+        await namespace.adapter.join(socketID: id, rooms: Set(rooms))
+    }
+
+    /// Joins rooms.
+    public func join(rooms: some Sequence<String>) async {
+        await namespace.adapter.join(socketID: id, rooms: Set(rooms))
+    }
+
+    /// Leaves a room.
+    public func leave(_ room: String) async {
+        await namespace.adapter.leave(socketID: id, room: room)
+    }
+
+    /// The rooms the socket is in (its own id included).
+    public func rooms() async -> Set<String> {
+        await namespace.adapter.rooms(of: id)
+    }
+
+    /// A broadcast to sockets in `rooms`, excluding this socket.
+    public func to(_ rooms: String...) -> SocketIOBroadcast {
+        SocketIOBroadcast(namespace: namespace, options: .init(rooms: Set(rooms), except: [id]))
+    }
+
+    /// A broadcast to every other socket of the namespace.
+    public var broadcast: SocketIOBroadcast {
+        SocketIOBroadcast(namespace: namespace, options: .init(except: [id]))
+    }
+
+    // MARK: - Disconnect
+
+    /// Disconnects the socket from its namespace (the client gets a DISCONNECT packet).
+    ///
+    /// - Parameter close: also close the whole underlying connection (all its namespaces).
+    public func disconnect(close: Bool = false) {
+        if close {
+            client.engine.close(reason: .forcedClose)
+        } else {
+            sendPacket(SocketIOPacket(type: .disconnect, namespace: namespace.name))
+            client.removeSocket(self, reason: .serverNamespaceDisconnect)
+        }
+    }
+
+    func markConnected() {
+        state.withLock { $0.connected = true }
+    }
+
+    /// Marks the socket disconnected and fails its pending acks. Returns the disconnect handlers
+    /// to run, or `nil` if it was already disconnected.
+    func markDisconnected() -> [DisconnectHandler]? {
+        let (handlers, acks) = state.withLock { state -> ([DisconnectHandler]?, [CheckedContinuation<[JSONValue], any Error>]) in
+            guard !state.disconnected else { return (nil, []) }
+            state.disconnected = true
+            let acks = Array(state.pendingAcks.values)
+            state.pendingAcks = [:]
+            let handlers = state.connected ? state.disconnectHandlers : []
+            state.disconnectHandlers = []
+            state.handlers = [:]
+            return (handlers, acks)
+        }
+        for ack in acks { ack.resume(throwing: SocketIOError.disconnected) }
+        return handlers
+    }
+}
