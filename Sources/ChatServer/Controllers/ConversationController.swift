@@ -42,15 +42,17 @@ struct ConversationController {
             let caller = try context.callerID()
             let id = try conversationID(context)
             let body = try await request.decodeJSON(SendBody.self, context: context)
-            let result = try await services.messages.send(callerID: caller, conversationID: id, content: body.content, clientMessageID: body.clientMessageId)
-            return try JSONResponse.success(APIMessage(result.outcome.message), status: result.outcome.isNew ? .created : .ok)
+            // Through the real-time hub, so the message reaches every live socket exactly as a socket send would.
+            let outcome = try await services.realtime.send(
+                callerID: caller, to: .conversation(id), content: body.content, clientMessageID: body.clientMessageId, fromSocket: nil)
+            return try JSONResponse.success(APIMessage(outcome.message), status: outcome.isNew ? .created : .ok)
         }
         group.post(":conversationId/read") { request, context in
             let caller = try context.callerID()
             let id = try conversationID(context)
             let body = try await request.decodeJSON(ReadBody.self, context: context)
-            let result = try await services.messages.markRead(callerID: caller, conversationID: id, seq: body.seq)
-            return try JSONResponse.success(APIReadState(conversationId: String(id), lastReadSeq: result.lastReadSeq))
+            let lastReadSeq = try await services.realtime.markRead(callerID: caller, conversationID: id, seq: body.seq)
+            return try JSONResponse.success(APIReadState(conversationId: String(id), lastReadSeq: lastReadSeq))
         }
     }
 

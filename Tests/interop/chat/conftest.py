@@ -7,6 +7,8 @@ CHATONE_TEST_MYSQL_URL (mysql://user:password@host:port/db) and dropped again af
 
 from __future__ import annotations
 
+import base64
+import json
 import os
 import queue
 import shutil
@@ -28,7 +30,7 @@ REPO = Path(__file__).resolve().parents[3]
 BIN = Path(os.environ.get("CHATONE_BIN") or REPO / ".build" / "debug" / "chatone")
 DATABASE = os.environ.get("CHATONE_E2E_DATABASE", "sqlite").lower()
 JWT_SECRET = "e2e-" + uuid.uuid4().hex + uuid.uuid4().hex  # 68 bytes, fresh per run
-SHORT_TTL = 3  # seconds; the access-token lifetime of the `short_server` fixture
+SHORT_TTL = 4  # seconds; the access-token lifetime of the `short_server` fixture
 
 # Generous default for waits: CI machines here are shared and slow. Waits return as soon as the event arrives.
 WAIT = 10.0
@@ -334,6 +336,19 @@ class Device:
             self.client.disconnect()
         except Exception:
             pass
+
+
+def token_exp(token: str) -> float:
+    """The `exp` claim of a JWT (seconds since 1970), read without verifying: the tests only need the time."""
+    payload = token.split(".")[1]
+    payload += "=" * (-len(payload) % 4)
+    return float(json.loads(base64.urlsafe_b64decode(payload))["exp"])
+
+
+def sleep_until(epoch: float) -> None:
+    delay = epoch - time.time()
+    if delay > 0:
+        time.sleep(delay)
 
 
 def connect_refused(server: Server, **kwargs) -> object:
