@@ -351,6 +351,16 @@ def sleep_until(epoch: float) -> None:
         time.sleep(delay)
 
 
+def wait_until(condition, timeout: float = WAIT, interval: float = 0.05) -> bool:
+    """Polls `condition` until it is true or `timeout` passes; returns its last value."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value or time.monotonic() >= deadline:
+            return value
+        time.sleep(interval)
+
+
 def connect_refused(server: Server, **kwargs) -> object:
     """Connects a socket that the server must refuse; returns the `connect_error` payload."""
     device = Device(server)

@@ -1,6 +1,11 @@
 """presence:update on first connect and last disconnect, only to users who share a conversation; live REST online."""
 
+import json
 import time
+
+import websocket
+
+from conftest import wait_until
 
 
 def about(user_id, online=None):
@@ -59,7 +64,8 @@ def test_rest_user_objects_show_live_online(server, devices):
 
     assert server.api("GET", f"/api/v1/users/{bob.id}", alice.token)["online"] is False
     b1 = devices.device(bob)
-    assert server.api("GET", f"/api/v1/users/{bob.id}", alice.token)["online"] is True
+    # Presence is recorded as the connection completes; allow the server a moment to get there.
+    assert wait_until(lambda: server.api("GET", f"/api/v1/users/{bob.id}", alice.token)["online"])
     assert server.api("GET", "/api/v1/auth/me", bob.token)["online"] is True
     members = server.api("GET", f"/api/v1/conversations/{conversation['id']}", alice.token)["members"]
     assert {m["id"]: m["online"] for m in members} == {alice.id: False, bob.id: True}
@@ -67,9 +73,25 @@ def test_rest_user_objects_show_live_online(server, devices):
     assert [u["online"] for u in listed if u["id"] == bob.id] == [True]
 
     b1.close()
-    deadline = time.monotonic() + 10
-    while server.api("GET", f"/api/v1/users/{bob.id}", alice.token)["online"] and time.monotonic() < deadline:
-        time.sleep(0.05)
+    wait_until(lambda: not server.api("GET", f"/api/v1/users/{bob.id}", alice.token)["online"])
     user = server.api("GET", f"/api/v1/users/{bob.id}", alice.token)
     assert user["online"] is False
     assert user["lastSeenAt"] is not None
+
+
+def test_a_connection_that_drops_without_a_goodbye_goes_offline(server, devices):
+    alice, bob = server.register("alice"), server.register("bob")
+    server.direct(alice, bob)
+    b1 = devices.device(bob)
+
+    # A bare WebSocket client that authenticates and then vanishes: no DISCONNECT packet, no close frame.
+    ws = websocket.create_connection(server.url.replace("http", "ws") + "/socket.io/?EIO=4&transport=websocket", timeout=10)
+    assert ws.recv().startswith("0")
+    ws.send("40" + json.dumps({"token": alice.token}))
+    assert ws.recv().startswith("40{")
+    b1.wait_for("presence:update", about(alice.id, True))
+    ws.sock.close()
+
+    offline = b1.wait_for("presence:update", about(alice.id, False))
+    assert offline["lastSeenAt"] is not None
+    assert server.api("GET", f"/api/v1/users/{alice.id}", bob.token)["online"] is False
