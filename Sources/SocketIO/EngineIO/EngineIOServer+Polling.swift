@@ -38,6 +38,10 @@ extension EngineIOServer {
         }
     }
 
+    /// Packets per polling response at most. python-engineio refuses payloads of more than 16
+    /// packets; the rest waits for the next GET, which clients send at once.
+    static let maxPacketsPerPoll = 16
+
     private func poll(_ session: EngineIOSocket, cors: HTTPFields) async -> EngineIOHTTPResponse {
         switch session.beginPoll() {
         case .wrongTransport:
@@ -53,7 +57,7 @@ extension EngineIOServer {
         if session.shouldAnswerPollWithNoop {
             frames = [.noop]
         } else {
-            frames = await session.nextBatch()
+            frames = await session.nextBatch(limit: Self.maxPacketsPerPoll)
         }
         if session.isClosed, !session.hasQueuedFrames { removeSession(session) }
         guard let frames else { return .error(.unknownSid, headers: cors) }

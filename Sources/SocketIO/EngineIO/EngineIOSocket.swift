@@ -37,6 +37,22 @@ public final class EngineIOSocket: Sendable {
         var pingDeadline: ContinuousClock.Instant?
         var heartbeat: Task<Void, Never>?
         var delegate: (any EngineIOSocketDelegate)?
+        /// Most frames the waiting consumer takes at once (`Int.max` for WebSocket).
+        var waiterLimit = Int.max
+
+        /// Removes and returns up to `limit` frames from the head of the queue.
+        mutating func take(limit: Int) -> [EngineIOFrame] {
+            if queue.count <= limit {
+                let batch = queue
+                queue = []
+                queuedBytes = 0
+                return batch
+            }
+            let batch = Array(queue.prefix(limit))
+            queue.removeFirst(limit)
+            for frame in batch { queuedBytes -= frame.cost }
+            return batch
+        }
     }
 
     init(
@@ -99,9 +115,7 @@ public final class EngineIOSocket: Sendable {
             state.queuedBytes += cost
             if let waiter = state.waiter {
                 state.waiter = nil
-                let batch = state.queue
-                state.queue = []
-                state.queuedBytes = 0
+                let batch = state.take(limit: state.waiterLimit)
                 // Resuming only schedules the waiting task, so doing it under the lock is safe and cheap.
                 waiter.resume(returning: batch)
                 return .queued
@@ -118,15 +132,12 @@ public final class EngineIOSocket: Sendable {
         }
     }
 
-    /// Waits for queued frames and takes them all; `nil` once the session is closed and drained.
-    func nextBatch() async -> [EngineIOFrame]? {
+    /// Waits for queued frames and takes up to `limit` of them; `nil` once the session is closed and drained.
+    func nextBatch(limit: Int = .max) async -> [EngineIOFrame]? {
         await withCheckedContinuation { (continuation: CheckedContinuation<[EngineIOFrame]?, Never>) in
             let immediate: [EngineIOFrame]?? = state.withLock { state in
                 if !state.queue.isEmpty {
-                    let batch = state.queue
-                    state.queue = []
-                    state.queuedBytes = 0
-                    return .some(batch)
+                    return .some(state.take(limit: limit))
                 }
                 if state.closeReason != nil { return .some(nil) }
                 if let previous = state.waiter {
@@ -134,6 +145,7 @@ public final class EngineIOSocket: Sendable {
                     previous.resume(returning: [.noop])
                 }
                 state.waiter = continuation
+                state.waiterLimit = limit
                 return .none
             }
             if let immediate { continuation.resume(returning: immediate) }
@@ -242,9 +254,7 @@ public final class EngineIOSocket: Sendable {
             state.waiter = nil
             var batch: [EngineIOFrame] = []
             if waiter != nil {
-                batch = state.queue
-                state.queue = []
-                state.queuedBytes = 0
+                batch = state.take(limit: state.waiterLimit)
             }
             let activation = state.activationWaiter
             state.activationWaiter = nil
@@ -321,9 +331,8 @@ public final class EngineIOSocket: Sendable {
             // (`shouldAnswerPollWithNoop`), so no noop lingers for the WebSocket after the upgrade.
             guard let waiter = state.waiter else { return (true, nil, []) }
             state.waiter = nil
-            let batch = state.queue + [.noop]
-            state.queue = []
-            state.queuedBytes = 0
+            state.queue.append(.noop)
+            let batch = state.take(limit: state.waiterLimit)
             return (true, waiter, batch)
         }
         waiter?.resume(returning: batch)

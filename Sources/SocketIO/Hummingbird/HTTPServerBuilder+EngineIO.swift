@@ -20,7 +20,7 @@ extension HTTPServerBuilder {
         return .http1WebSocketUpgrade(
             configuration: .init(
                 http1: http1,
-                ws: .init(maxFrameSize: max(maxPayload, 1 << 14), autoPing: .disabled, closeTimeout: .seconds(5))
+                ws: .init(maxFrameSize: max(maxPayload, 1 << 14), autoPing: .disabled, closeTimeout: .seconds(5), validateUTF8: true)
             )
         ) { request, _, _ in
             for endpoint in endpoints {

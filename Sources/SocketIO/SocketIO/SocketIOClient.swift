@@ -90,8 +90,12 @@ final class SocketIOClient: EngineIOSocketDelegate {
         case .event, .binaryEvent:
             enqueue(.event(namespace: packet.namespace, packet: packet))
         case .ack, .binaryAck:
-            guard let id = packet.id, let socket = state.withLock({ $0.sockets[packet.namespace] }) else { return }
-            socket.receiveAck(id: id, arguments: packet.data?.arrayValue ?? [])
+            guard let socket = state.withLock({ $0.sockets[packet.namespace] }) else {
+                // Like the reference server: a packet for a namespace the client is not in is illegal.
+                engine.close(reason: .parseError, notifyClient: false)
+                return
+            }
+            if let id = packet.id { socket.receiveAck(id: id, arguments: packet.data?.arrayValue ?? []) }
         case .disconnect:
             enqueue(.disconnect(namespace: packet.namespace))
         case .connectError:
@@ -136,10 +140,10 @@ final class SocketIOClient: EngineIOSocketDelegate {
         case .connect(let name, let auth):
             await connect(to: name, auth: auth, server: server)
         case .event(let name, let packet):
-            guard let socket = state.withLock({ $0.sockets[name] }) else { return }
+            guard let socket = state.withLock({ $0.sockets[name] }) else { return illegalState() }
             await socket.namespace.dispatch(packet, from: socket)
         case .disconnect(let name):
-            guard let socket = state.withLock({ $0.sockets[name] }) else { return }
+            guard let socket = state.withLock({ $0.sockets[name] }) else { return illegalState() }
             await finishRemoval(socket, reason: .clientNamespaceDisconnect)
         case .closed(let reason):
             let sockets = state.withLock { state in
@@ -151,13 +155,21 @@ final class SocketIOClient: EngineIOSocketDelegate {
         }
     }
 
+    /// A packet that the connection's state does not allow (an event for a namespace the client has
+    /// not joined, a second CONNECT): the reference server closes the connection.
+    private func illegalState() {
+        guard !engine.isClosed else { return }
+        logger.debug("packet in invalid state, closing", metadata: ["sid": "\(engine.id)"])
+        engine.close(reason: .parseError, notifyClient: false)
+    }
+
     private func connect(to name: String, auth: JSONValue?, server: SocketIOServer) async {
         guard !engine.isClosed else { return }
         guard let namespace = server.existingNamespace(name) else {
             send(SocketIOPacket(type: .connectError, namespace: name, data: ["message": "Invalid namespace"]))
             return
         }
-        if state.withLock({ $0.sockets[name] != nil }) { return }
+        if state.withLock({ $0.sockets[name] != nil }) { return illegalState() }
         let handshake = SocketIOHandshake(auth: auth ?? .object([:]), headers: engine.request.headers, query: engine.request.query)
         let socket = SocketIOSocket(id: SessionID.make(), namespace: namespace, handshake: handshake, client: self)
         do {

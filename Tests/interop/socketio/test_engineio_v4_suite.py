@@ -2,7 +2,7 @@
 
 Source: socketio/socket.io `docs/engine.io-protocol/v4-test-suite/test-suite.js`.
 Each test carries `@official("engine.io-v4", "<describe > ... > it>")` naming the
-original case; `test_official_mapping.py` checks that all 25 are here.
+original case; `test_sio_official_mapping.py` checks that all 25 are here.
 
 Where the original relies on timing luck (an HTTP request racing a WebSocket
 frame), the port first waits for an observable sign that the server has
@@ -216,9 +216,9 @@ def test_eio17_polling_ping_pong(base_url):
 @official(SUITE, "heartbeat > HTTP long-polling > closes the session upon ping timeout")
 def test_eio18_polling_ping_timeout(base_url):
     s = new_session(base_url)
-    # The original sleeps exactly interval + timeout; 100 ms of slack keeps
-    # the case from racing the server's timer.
-    time.sleep(PING_INTERVAL + PING_TIMEOUT + 0.1)
+    # The original sleeps exactly interval + timeout; 300 ms of slack keeps
+    # the case from racing the server's timer on a loaded machine.
+    time.sleep(PING_INTERVAL + PING_TIMEOUT + 0.3)
     assert s.get().status_code == 400
 
 

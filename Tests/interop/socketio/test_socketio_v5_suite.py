@@ -2,7 +2,7 @@
 
 Source: socketio/socket.io `docs/socket.io-protocol/v5-test-suite/test-suite.js`.
 Each test carries `@official("socket.io-v5", "<describe > ... > it>")` naming the
-original case; `test_official_mapping.py` checks that all 32 are here.
+original case; `test_sio_official_mapping.py` checks that all 32 are here.
 
 The first 16 cases repeat Engine.IO checks on the `/socket.io/` path; the last
 16 are Socket.IO proper. Server under test: namespaces `/` and `/custom`, each
@@ -140,7 +140,7 @@ def test_sio08_polling_ping_pong(base_url):
 @official(SUITE, "Engine.IO protocol > heartbeat > HTTP long-polling > should close the session upon ping timeout")
 def test_sio09_polling_ping_timeout(base_url):
     s = new_session(base_url)
-    time.sleep(PING_INTERVAL + PING_TIMEOUT + 0.1)  # 100 ms slack over the original
+    time.sleep(PING_INTERVAL + PING_TIMEOUT + 0.3)  # slack over the original for a loaded machine
     assert s.get().status_code == 400
 
 

@@ -315,3 +315,20 @@ def test_reconnect_after_server_restart(transports):
     finally:
         sio.disconnect()
         server.stop()
+
+
+def test_large_binary_roundtrip(client):
+    """Half a megabyte each way; over polling it travels base64-encoded (~670 kB),
+    still under maxPayload."""
+    sio, rec, transport = client
+    blob = bytes((i * 7) % 256 for i in range(500_000))
+    sio.emit("binary-echo", blob)
+    assert rec.next("binary-back", timeout=10) == (blob,)
+
+
+def test_server_to_client_binary_ack(client):
+    sio, rec, transport = client
+    sio.on("ask", lambda *args: (b"\x00\xffbinary-answer", {"t": transport}))
+    expect_transport(sio, transport)
+    sio.emit("server-ack-request")
+    assert rec.next("ask-result") == (b"\x00\xffbinary-answer", {"t": transport})

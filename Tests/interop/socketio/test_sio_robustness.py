@@ -146,6 +146,17 @@ class TestHTTPErrors:
         assert_server_alive(base_url)
 
 
+def test_polling_client_close_without_pending_get(base_url):
+    """Client sends the close packet while no GET is parked. The reference
+    removes the session at once: the next request on that sid is a 400."""
+    s = Polling(base_url)
+    s.open()
+    r = s.post("1")
+    assert r.status_code == 200 and r.text == "ok"
+    assert s.post("4after-close").status_code == 400, "POST accepted on a session the client closed"
+    assert s.get().status_code == 400
+
+
 # ================================================================ Engine.IO over polling
 
 
@@ -272,6 +283,20 @@ def test_websocket_bad_socketio_packet_closes(ws_url, base_url, packet):
     assert_server_alive(base_url)
 
 
+def test_event_before_connect_closes_immediately(ws_url, base_url):
+    """v5 spec: "If the server does not receive a CONNECT packet first, then it
+    MUST close the connection immediately" (not only at connectTimeout)."""
+    with WS(ws_url_for(ws_url, "/socket.io/")) as ws:
+        open_payload(ws.recv())
+        started = time.monotonic()
+        ws.send('42["message","too early"]')
+        frames = ws.wait_closed(answer_pings=True)
+        elapsed = time.monotonic() - started
+        assert not any(isinstance(f, str) and f.startswith("42") for f in frames), frames
+    assert elapsed < 0.5, f"closed only after {elapsed:.2f}s (connectTimeout), not immediately"
+    assert_server_alive(base_url)
+
+
 def test_websocket_unexpected_binary_frame_closes(ws_url, base_url):
     ws, reply, _ = sio_connect_ws(ws_url)
     with ws:
@@ -370,14 +395,15 @@ def mutate(rng: random.Random, s: str) -> str:
 
 @pytest.mark.timeout(60)
 def test_fuzz_socketio_over_websocket(ws_url, base_url):
-    """300 mutated Socket.IO packets, each on its own connection.
+    """1000 mutated Socket.IO packets, each on its own connection.
 
     After the fuzzed frame, a valid event is sent: the server must either
     answer it or close the connection, within a short time. Anything else
     (a hang, a crash, a 5xx) fails.
     """
     rng = random.Random(20261125)
-    for n in range(300):
+    failures: list = []
+    for n in range(1000):
         if rng.random() < 0.15:
             fuzz: str | bytes = bytes(rng.randrange(256) for _ in range(rng.randrange(1, 16)))
         else:
@@ -389,22 +415,25 @@ def test_fuzz_socketio_over_websocket(ws_url, base_url):
                 ws.send('42["message","probe"]')
                 end = time.monotonic() + WAIT
                 while True:
-                    left = end - time.monotonic()
-                    assert left > 0, f"case {n}: no answer and no close after {fuzz!r}"
-                    frame = ws.recv_packet(timeout=left)
+                    frame = ws.recv_packet(timeout=max(0.01, end - time.monotonic()))
                     if frame == '42["message-back","probe"]':
                         break
             except (Closed, BrokenPipeError, ConnectionError, websocket.WebSocketConnectionClosedException):
                 pass
+            except TimeoutError:
+                failures.append(fuzz)
+        if len(failures) >= 5:
+            break  # enough to report; each costs a full wait
     assert_server_alive(base_url)
+    assert not failures, f"{len(failures)} inputs got neither an answer nor a close: {failures[:10]!r}"
 
 
 @pytest.mark.timeout(60)
 def test_fuzz_engineio_over_polling(base_url):
-    """150 mutated long-polling payloads: every POST gets 200 or 400, never a 5xx or a hang."""
+    """300 mutated long-polling payloads: every POST gets 200 or 400, never a 5xx or a hang."""
     rng = random.Random(4242)
     valid = ["4hello", "4a\x1e4b", "bAQIDBA==", "3", "6", "4hello\x1ebAQIDBA=="]
-    for n in range(150):
+    for n in range(300):
         s = Polling(base_url)
         s.open()
         body = mutate(rng, rng.choice(valid)).encode("utf-8", "surrogatepass")
@@ -414,9 +443,56 @@ def test_fuzz_engineio_over_polling(base_url):
             continue
         assert r.status_code in (200, 400), f"case {n}: {body!r} -> {r.status_code} {r.text!r}"
         if r.status_code == 200:
-            # the session is alive and must answer a poll within a heartbeat
-            g = s.get()
-            assert g.status_code in (200, 400), f"case {n}: poll after {body!r} -> {g.status_code}"
+            # Accepted: the session either still works (a probe comes back) or
+            # was closed by what it received (e.g. a close packet) and says so.
+            probe = s.post("4probe")
+            assert probe.status_code in (200, 400), f"case {n}: probe after {body!r} -> {probe.status_code}"
+            end = time.monotonic() + WAIT
+            while probe.status_code == 200:
+                assert time.monotonic() < end, f"case {n}: session after {body!r} neither echoes nor closes"
+                g = s.get()
+                if g.status_code == 400:
+                    break  # closed by what it received (see test_polling_client_close_without_pending_get)
+                assert g.status_code == 200, f"case {n}: poll after {body!r} -> {g.status_code}"
+                packets = g.text.split(SEPARATOR)
+                if "4probe" in packets or "1" in packets:
+                    break
+                if "2" in packets:
+                    s.post("3")
         else:
             expect_polling_closed(s)
     assert_server_alive(base_url)
+
+
+@pytest.mark.timeout(60)
+def test_fuzz_engineio_over_websocket(ws_url, base_url):
+    """500 mutated Engine.IO frames on the echo endpoint, each on its own
+    connection: echoed as sent, or the connection closed; never a hang."""
+    rng = random.Random(777)
+    valid = ["4hello", "4", "3", "6", "4{\"json\":[1,2]}", "4é😀"]
+    failures: list = []
+    for n in range(500):
+        if rng.random() < 0.2:
+            frame: str | bytes = bytes(rng.randrange(256) for _ in range(rng.randrange(0, 12)))
+        else:
+            frame = mutate(rng, rng.choice(valid))
+        with WS(ws_url_for(ws_url, "/engine.io/")) as ws:
+            open_payload(ws.recv())
+            try:
+                ws.send(frame)
+                ws.send("4probe")
+                end = time.monotonic() + WAIT
+                while True:
+                    got = ws.recv_packet(timeout=max(0.01, end - time.monotonic()))
+                    if got == "4probe":
+                        break
+                    # anything echoed before the probe must be exactly what was sent
+                    assert got == frame, f"case {n}: sent {frame!r}, got {got!r}"
+            except (Closed, BrokenPipeError, ConnectionError, websocket.WebSocketConnectionClosedException):
+                pass
+            except TimeoutError:
+                failures.append(frame)
+        if len(failures) >= 5:
+            break
+    assert_server_alive(base_url)
+    assert not failures, f"{len(failures)} frames got neither an echo nor a close: {failures[:10]!r}"
