@@ -19,7 +19,7 @@ public func buildApplication(config: ServerConfig, logger: Logger) async throws 
         configuration: .init(address: .hostname(config.host, port: config.port), serverName: "chatone"),
         // Shut down in reverse: the socket server closes every connection (its disconnect hooks still write
         // lastSeenAt) before the database closes.
-        services: [DatabaseService(backend: services.backend, logger: logger), io],
+        services: [DatabaseService(backend: services.backend, presence: services.presence, logger: logger), io],
         logger: logger)
 }
 
