@@ -27,6 +27,10 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+class ServerExited(RuntimeError):
+    """The process exited before it answered (for instance: port already taken)."""
+
+
 class ConformanceServer:
     """One `socketio-conformance` process bound to a fixed loopback port.
 
@@ -37,6 +41,7 @@ class ConformanceServer:
     def __init__(self, port: int | None = None) -> None:
         self.binary = conformance_binary()
         self.port = port or free_port()
+        self._port_fixed = port is not None
         self.proc: subprocess.Popen | None = None
         fd, path = tempfile.mkstemp(prefix=f"sio-conformance-{self.port}-", suffix=".log")
         os.close(fd)
@@ -50,7 +55,23 @@ class ConformanceServer:
     def ws_url(self) -> str:
         return f"ws://127.0.0.1:{self.port}"
 
-    def start(self, ready_timeout: float = 30.0) -> None:
+    def start(self, ready_timeout: float = 30.0, attempts: int = 3) -> None:
+        """Start and wait until it answers a handshake.
+
+        `free_port()` can race with another process taking the port; if the
+        server exits during startup and this object picked the port itself
+        (not yet started), a fresh port is tried.
+        """
+        for attempt in range(attempts):
+            try:
+                self._start_once(ready_timeout)
+                return
+            except ServerExited:
+                if self._port_fixed or attempt == attempts - 1:
+                    raise
+                self.port = free_port()
+
+    def _start_once(self, ready_timeout: float) -> None:
         if not self.binary.exists():
             raise RuntimeError(
                 f"socketio-conformance binary not found at {self.binary}; build it with "
@@ -67,7 +88,7 @@ class ConformanceServer:
         deadline = time.monotonic() + ready_timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(
+                raise ServerExited(
                     f"socketio-conformance exited with {self.proc.returncode} during startup; "
                     f"log:\n{self.log_tail()}"
                 )
@@ -76,6 +97,8 @@ class ConformanceServer:
                     f"{self.base_url}/engine.io/?EIO=4&transport=polling", timeout=1
                 )
                 if r.status_code == 200:
+                    # from now on the port belongs to this server: restarts reuse it
+                    self._port_fixed = True
                     return
             except requests.RequestException:
                 pass

@@ -20,6 +20,7 @@ import time
 import pytest
 import socketio
 
+from sio_helpers import concurrently
 from sio_server import ConformanceServer
 
 TRANSPORTS = {
@@ -332,3 +333,47 @@ def test_server_to_client_binary_ack(client):
     expect_transport(sio, transport)
     sio.emit("server-ack-request")
     assert rec.next("ask-result") == (b"\x00\xffbinary-answer", {"t": transport})
+
+
+def test_idle_connection_survives_heartbeats(client):
+    """1.5 s idle is five ping intervals: the client's pongs must keep the
+    session alive on every transport, and it still works afterwards."""
+    sio, rec, transport = client
+    expect_transport(sio, transport)
+    sid = sio.get_sid()
+    time.sleep(1.5)
+    assert sio.connected and sio.get_sid() == sid, "session was replaced while idle"
+    rec.nothing("disconnect", within=0.01)
+    sio.emit("message", "after-idle")
+    assert rec.next("message-back") == ("after-idle",)
+
+
+@pytest.mark.timeout(40)
+def test_many_python_clients_upgrading_at_once(base_url):
+    """Fifteen default-transport clients connect together (all polling, then
+    all upgrading) and each gets exactly its own replies."""
+    n = 15
+    clients = []
+    try:
+        for i in range(n):
+            sio = new_client()
+            rec = Recorder(sio).record("auth", "message-back")
+            clients.append((sio, rec))
+
+        def connect(i):
+            sio, rec = clients[i]
+            sio.connect(base_url, auth={"i": i}, wait_timeout=10)
+            return rec.next("auth", timeout=10) == ({"i": i},)
+
+        assert all(concurrently(*[lambda i=i: connect(i) for i in range(n)]))
+        for i, (sio, rec) in enumerate(clients):
+            for k in range(3):
+                sio.emit("message", (i, k))
+        for i, (sio, rec) in enumerate(clients):
+            assert [rec.next("message-back", timeout=10) for _ in range(3)] == [(i, k) for k in range(3)]
+            rec.nothing("message-back", within=0.01)
+        for sio, _ in clients:
+            wait_until(lambda sio=sio: sio.transport() == "websocket", timeout=10, what="upgrade")
+    finally:
+        for sio, _ in clients:
+            sio.disconnect()

@@ -15,7 +15,7 @@ import pytest
 import requests
 import websocket
 
-from sio_helpers import WAIT, WS, Polling, assert_server_alive, open_payload, ws_url_for
+from sio_helpers import WS, Polling, assert_server_alive, open_payload, ws_url_for
 
 CHUNK = 900_000  # under maxPayload, so each message is accepted on its own
 MAX_OUTBOUND = 4 * 1024 * 1024  # the library's default maxOutboundBufferSize

@@ -142,3 +142,72 @@ def test_binary_echo_attachments_in_nested_positions(ws_url):
         atts = [ws.recv_packet(), ws.recv_packet()]
         assert atts[payload[1]["b"]["num"]] == b"first"
         assert atts[payload[1]["a"][0]["num"]] == b"second"
+
+
+def test_unicode_unknown_namespace_is_named_in_connect_error(ws_url):
+    with WS(ws_url_for(ws_url, "/socket.io/")) as ws:
+        open_payload(ws.recv())
+        ws.send("40/ünï😀,")
+        assert ws.recv_packet() == '44/ünï😀,{"message":"Invalid namespace"}'
+
+
+def test_explicit_main_namespace(ws_url):
+    """`/` spelled out (`40/,`) is the main namespace, answered without a prefix."""
+    with WS(ws_url_for(ws_url, "/socket.io/")) as ws:
+        open_payload(ws.recv())
+        ws.send('40/,{"x":1}')
+        assert ws.recv_packet().startswith("40{")
+        assert ws.recv_packet() == '42["auth",{"x":1}]'
+
+
+def test_auth_payload_echoed_exactly(ws_url):
+    auth = '{"token":"t😀k\\"en","nested":{"list":[1,2.5,null,false]},"empty":{}}'
+    with WS(ws_url_for(ws_url, "/socket.io/")) as ws:
+        open_payload(ws.recv())
+        ws.send("40" + auth)
+        assert ws.recv_packet().startswith("40{")
+        got = ws.recv_packet()
+        assert got.startswith('42["auth",')
+        assert json.loads(got[2:]) == ["auth", json.loads(auth)]
+
+
+def test_ack_on_custom_namespace(ws_url):
+    ws, _, _ = sio_connect_ws(ws_url, "40/custom,")
+    with ws:
+        ws.send('42/custom,5["message-with-ack",1,"b"]')
+        assert ws.recv_packet() == '43/custom,5[1,"b"]'
+
+
+def test_binary_event_on_custom_namespace(ws_url):
+    ws, _, _ = sio_connect_ws(ws_url, "40/custom,")
+    with ws:
+        ws.send('451-/custom,["message",{"_placeholder":true,"num":0}]')
+        ws.send(b"\xde\xad")
+        assert ws.recv_packet() == '451-/custom,["message-back",{"_placeholder":true,"num":0}]'
+        assert ws.recv_packet() == b"\xde\xad"
+
+
+def test_binary_ack_on_custom_namespace(ws_url):
+    ws, _, _ = sio_connect_ws(ws_url, "40/custom,")
+    with ws:
+        ws.send('451-/custom,12["message-with-ack",{"_placeholder":true,"num":0}]')
+        ws.send(b"\xbe\xef")
+        assert ws.recv_packet() == '461-/custom,12[{"_placeholder":true,"num":0}]'
+        assert ws.recv_packet() == b"\xbe\xef"
+
+
+def test_polling_backlog_is_delivered_in_order_across_capped_payloads(base_url):
+    """40 queued echoes: each GET carries at most 16 packets (python-engineio's
+    limit), and together they deliver every packet once, in order."""
+    s = Polling(base_url)
+    s.open()
+    sent = [f"4m{i}" for i in range(40)]
+    assert s.post(SEPARATOR.join(sent)).status_code == 200
+    got: list[str] = []
+    sizes = []
+    while len(got) < len(sent):
+        packets = [p for p in s.get().text.split(SEPARATOR) if p not in ("2", "6")]
+        sizes.append(len(packets))
+        got.extend(packets)
+    assert got == sent
+    assert max(sizes) <= 16, sizes
