@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from conftest import SHORT_TTL, Device, connect_refused, send, sleep_until, token_exp
+from chat_e2e import Device, connect_refused, send, sleep_until, token_exp
 
 UNAUTHORIZED = {"message": "unauthorized", "data": {"code": "UNAUTHORIZED"}}
 

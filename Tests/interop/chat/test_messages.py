@@ -2,7 +2,7 @@
 
 import uuid
 
-from conftest import send
+from chat_e2e import send
 
 MESSAGE_KEYS = {"id", "conversationId", "seq", "senderId", "content", "clientMessageId", "createdAt"}
 

@@ -2,7 +2,7 @@
 
 import threading
 
-from conftest import WAIT
+from chat_e2e import WAIT
 
 PER_DEVICE = 100
 

@@ -5,7 +5,7 @@ import time
 
 import websocket
 
-from conftest import wait_until
+from chat_e2e import wait_until
 
 
 def about(user_id, online=None):

@@ -2,7 +2,7 @@
 
 import json
 
-ALLOWED = "http://e2e.example"  # what conftest puts in CHATONE_CORS_ORIGINS
+ALLOWED = "http://e2e.example"  # what chat_e2e.Server puts in CHATONE_CORS_ORIGINS
 
 
 def handshake(server, origin=None):

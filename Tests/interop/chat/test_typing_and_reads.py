@@ -1,6 +1,6 @@
 """typing and message:read: relayed to the other members only; read markers only move forward."""
 
-from conftest import send
+from chat_e2e import send
 
 
 def test_typing_is_relayed_to_the_other_members_only(server, devices):

@@ -2,7 +2,7 @@
 
 import pytest
 
-from conftest import send
+from chat_e2e import send
 
 BAD_SENDS = [
     None,
