@@ -8,7 +8,7 @@ import SocketIO
 public func buildApplication(config: ServerConfig, logger: Logger) async throws -> some ApplicationProtocol {
     let secret = try resolveJWTSecret(config, logger: logger)
     let services = try await ChatServices.start(config: config, jwtSecret: secret, logger: logger)
-    let io = buildSocketServer(services: services, logger: logger)
+    let io = buildSocketServer(services: services, config: config, logger: logger)
     let router = buildRouter(services: services, config: config)
     // Long-polling goes through the router, under the same CORS middleware as REST; WebSocket upgrades are
     // taken by the server builder before routing.
@@ -25,10 +25,13 @@ public func buildApplication(config: ServerConfig, logger: Logger) async throws 
 
 /// The Socket.IO server at `/socket.io/`, namespace `/`, with ChatOne's handlers, attached as the real-time
 /// delivery path of `services`.
-func buildSocketServer(services: ChatServices, logger: Logger) -> SocketIOServer {
+func buildSocketServer(services: ChatServices, config: ServerConfig, logger: Logger) -> SocketIOServer {
     // CORS for polling is the router's CORSMiddleware (one configuration for REST and sockets), so the
     // engine adds no CORS headers of its own.
-    let io = SocketIOServer(configuration: SocketIOConfiguration(path: "/socket.io", allowedOrigins: nil), logger: logger)
+    let configuration = SocketIOConfiguration(
+        path: "/socket.io", pingInterval: .milliseconds(Int64(config.socketPingInterval * 1000)),
+        pingTimeout: .milliseconds(Int64(config.socketPingTimeout * 1000)), allowedOrigins: nil)
+    let io = SocketIOServer(configuration: configuration, logger: logger)
     ChatSocketGateway(services: services, logger: logger).install(on: io.sockets)
     services.realtime.emitter.attach(SocketIOBroadcaster(namespace: io.sockets))
     return io

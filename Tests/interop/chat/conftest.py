@@ -28,6 +28,14 @@ def short_server():
     instance.stop()
 
 
+@pytest.fixture(scope="session")
+def heartbeat_server():
+    """A server with a one-second Engine.IO heartbeat (ping interval and timeout), for silent connections."""
+    instance = Server(extra_env={"CHATONE_SOCKET_PING_INTERVAL": "1", "CHATONE_SOCKET_PING_TIMEOUT": "1"})
+    yield instance
+    instance.stop()
+
+
 @pytest.fixture
 def devices():
     """Tracks sockets a test opens and closes them afterwards, whatever the outcome."""

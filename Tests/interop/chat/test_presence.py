@@ -95,3 +95,27 @@ def test_a_connection_that_drops_without_a_goodbye_goes_offline(server, devices)
     offline = b1.wait_for("presence:update", about(alice.id, False))
     assert offline["lastSeenAt"] is not None
     assert server.api("GET", f"/api/v1/users/{alice.id}", bob.token)["online"] is False
+
+
+def test_a_connection_that_stops_answering_pings_goes_offline(heartbeat_server, devices):
+    server = heartbeat_server
+    alice, bob = server.register("alice"), server.register("bob")
+    server.direct(alice, bob)
+    b1 = devices.device(bob)  # python-socketio answers every ping
+
+    ws = websocket.create_connection(server.url.replace("http", "ws") + "/socket.io/?EIO=4&transport=websocket", timeout=10)
+    try:
+        assert ws.recv().startswith("0")
+        ws.send("40" + json.dumps({"token": alice.token}))
+        assert ws.recv().startswith("40{")
+        b1.wait_for("presence:update", about(alice.id, True))
+        silent_since = time.monotonic()
+        # From here on alice's connection reads nothing and answers no ping: only the heartbeat can notice.
+        offline = b1.wait_for("presence:update", about(alice.id, False), timeout=15)
+        assert time.monotonic() - silent_since >= 1.0
+        assert offline["lastSeenAt"] is not None
+    finally:
+        ws.close()
+    # The same heartbeat keeps a responsive client connected.
+    time.sleep(2.5)
+    assert b1.connected
