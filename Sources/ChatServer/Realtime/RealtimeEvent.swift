@@ -7,4 +7,6 @@ enum RealtimeEvent {
     static let authRenew = "auth:renew"
     static let presenceUpdate = "presence:update"
     static let conversationNew = "conversation:new"
+    static let conversationUpdate = "conversation:update"
+    static let conversationRemoved = "conversation:removed"
 }

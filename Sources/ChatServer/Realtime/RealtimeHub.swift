@@ -70,11 +70,17 @@ final class RealtimeHub: Sendable {
         await emitter.emit(RealtimeEvent.typing, typing, toUsers: members.filter { $0 != callerID })
     }
 
-    /// `conversation:new` to every member but its creator, each with their own view (their unread count).
-    private func announceNewConversation(_ conversation: Conversation, createdBy creatorID: Int64) async {
-        for member in conversation.members where member.user.id != creatorID {
-            let view = ConversationView(conversation: conversation, viewerID: member.user.id)
-            await emitter.emit(RealtimeEvent.conversationNew, APIConversation(view, isOnline: presence.isOnline), toUsers: [member.user.id])
+    /// `conversation:new` (or `conversation:update`) to each of `userIDs`, each with their own view of the
+    /// conversation (their unread count); users who are not members are skipped. Group changes go out this way too.
+    func announce(_ event: String, conversation: Conversation, to userIDs: [Int64]) async {
+        for userID in userIDs where conversation.member(userID) != nil {
+            let view = ConversationView(conversation: conversation, viewerID: userID)
+            await emitter.emit(event, APIConversation(view, isOnline: presence.isOnline), toUsers: [userID])
         }
+    }
+
+    /// `conversation:new` to every member but its creator.
+    private func announceNewConversation(_ conversation: Conversation, createdBy creatorID: Int64) async {
+        await announce(RealtimeEvent.conversationNew, conversation: conversation, to: conversation.members.map(\.user.id).filter { $0 != creatorID })
     }
 }
