@@ -45,8 +45,10 @@ struct ChatSocketGateway: Sendable {
             throw SocketIOConnectError("unauthorized", data: ["code": "UNAUTHORIZED"])
         }
         socket[SocketSession.Key.self] = SocketSession(identity: identity)
-        // Joined before the CONNECT reply goes out, so nothing addressed to the user after the client
-        // sees itself connected can miss this socket.
+        // Joined before the CONNECT reply goes out, so nothing addressed to the user after the client sees itself
+        // connected can miss this socket. (Should the connection close before that reply, this room entry stays
+        // in the adapter for a socket that never connected and gets nothing; presence is only counted in
+        // `connected`, so it cannot be left behind that way.)
         await socket.join(Self.room(of: identity.userID))
     }
 
