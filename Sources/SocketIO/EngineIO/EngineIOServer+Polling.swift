@@ -90,7 +90,7 @@ extension EngineIOServer {
         do {
             body = try await collectBody(configuration.maxPayload)
         } catch {
-            session.close(reason: .transportError)
+            session.close(reason: .transportError, notifyClient: false)
             var headers = cors
             headers[.contentType] = "text/plain; charset=UTF-8"
             return EngineIOHTTPResponse(status: .contentTooLarge, headers: headers, body: ByteBuffer())
@@ -100,6 +100,15 @@ extension EngineIOServer {
         else {
             session.close(reason: .parseError, notifyClient: false)
             return .error(.badRequest, headers: cors)
+        }
+        if packets.contains(.close), !session.hasWaitingPoll {
+            // The client's GET and its close POST often race (they travel on two connections).
+            // Give the GET a moment to park so it is answered with a noop, as the reference server
+            // (which sees them in order) does; without one the session ends all the same.
+            let deadline = ContinuousClock.now.advanced(by: .milliseconds(50))
+            while !session.hasWaitingPoll, ContinuousClock.now < deadline {
+                try? await Task.sleep(for: .milliseconds(5))
+            }
         }
         for packet in packets {
             guard await session.receive(packet) else { break }

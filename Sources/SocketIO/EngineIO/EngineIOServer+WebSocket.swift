@@ -38,6 +38,9 @@ extension EngineIOServer {
         }
     }
 
+    /// How long a WebSocket may take to complete the upgrade (probe and `5`), as in the reference server.
+    static let upgradeTimeout: Duration = .seconds(10)
+
     static func matches(_ path: String, _ endpoint: String) -> Bool {
         var path = Substring(path)
         while path.count > 1, path.hasSuffix("/") { path = path.dropLast() }
@@ -120,8 +123,18 @@ extension EngineIOServer {
                     session.close(reason: reason, notifyClient: false)
                 }
             }
+            if upgrading {
+                // A client that opens the upgrade WebSocket but never completes it must not hold the
+                // session in "upgrading" (which refuses other upgrade attempts) forever.
+                group.addTask {
+                    try? await Task.sleep(for: Self.upgradeTimeout)
+                    if session.isUpgradePending { return }
+                    while !Task.isCancelled { try? await Task.sleep(for: .seconds(3600)) }
+                }
+            }
             _ = await group.next()
             group.cancelAll()
+            if upgrading, session.isUpgradePending { session.abortUpgrade() }
         }
     }
 }

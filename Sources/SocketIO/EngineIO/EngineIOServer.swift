@@ -1,6 +1,6 @@
-public import Hummingbird
+import Hummingbird
 public import Logging
-public import NIOCore
+import NIOCore
 import Synchronization
 
 /// An Engine.IO v4 server: sessions over HTTP long-polling and WebSocket, with upgrade and heartbeat.

@@ -1,5 +1,5 @@
 import Logging
-public import NIOCore
+import NIOCore
 import Synchronization
 
 /// One Engine.IO session: a client connection that may move from long-polling to WebSocket.
@@ -127,7 +127,8 @@ public final class EngineIOSocket: Sendable {
         case .dropped: return false
         case .overflow:
             logger.debug("outbound buffer full, closing", metadata: ["sid": "\(id)"])
-            close(reason: .outboundBufferFull, notifyClient: true)
+            // Not queueing a close packet: the queue is what must be freed, at once.
+            close(reason: .outboundBufferFull, notifyClient: false)
             return false
         }
     }
@@ -224,8 +225,12 @@ public final class EngineIOSocket: Sendable {
         case .close:
             close(reason: .transportClose, notifyClient: false)
             return false
-        case .ping, .noop, .upgrade:
-            // Clients only ping during the upgrade probe, handled by the WebSocket transport.
+        case .ping:
+            // v4 heartbeats go from server to client; a client ping outside the upgrade probe
+            // (handled by the WebSocket transport) is refused as the reference server does.
+            close(reason: .parseError, notifyClient: false)
+            return false
+        case .noop, .upgrade:
             break
         }
         return !isClosed
@@ -245,8 +250,8 @@ public final class EngineIOSocket: Sendable {
                     state.queue.append(.close)
                 } else {
                     // Nobody will read what is queued. The reference server ends a pending poll with
-                    // a noop when the client closes; a GET racing the client's close POST gets it too.
-                    state.queue = state.waiter != nil || reason == .transportClose ? [.noop] : []
+                    // a noop when the client closes.
+                    state.queue = state.waiter != nil ? [.noop] : []
                     state.queuedBytes = 0
                 }
             }
@@ -258,7 +263,10 @@ public final class EngineIOSocket: Sendable {
             }
             let activation = state.activationWaiter
             state.activationWaiter = nil
-            return (waiter, batch, activation, state.heartbeat, state.delegate)
+            let delegate = state.delegate
+            // The delegate (a Socket.IO connection) refers back to this session; drop the cycle.
+            state.delegate = nil
+            return (waiter, batch, activation, state.heartbeat, delegate)
         }
         guard let released else { return }
         released.waiter?.resume(returning: released.batch.isEmpty ? nil : released.batch)
@@ -286,6 +294,11 @@ public final class EngineIOSocket: Sendable {
             state.pollInFlight = true
             return .ok
         }
+    }
+
+    /// Whether a GET is parked waiting for packets.
+    var hasWaitingPoll: Bool {
+        state.withLock { $0.waiter != nil }
     }
 
     func endPoll() {
@@ -369,6 +382,11 @@ public final class EngineIOSocket: Sendable {
             return activation
         }
         activation?.resume(returning: false)
+    }
+
+    /// Whether a WebSocket is attached for an upgrade that has not completed.
+    var isUpgradePending: Bool {
+        state.withLock { $0.upgrading && $0.transport == .polling && $0.closeReason == nil }
     }
 
     /// Waits until the session runs on WebSocket (`true`) or the upgrade failed (`false`).

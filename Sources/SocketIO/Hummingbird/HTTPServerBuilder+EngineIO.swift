@@ -1,5 +1,5 @@
 public import HummingbirdCore
-public import HummingbirdWebSocket
+import HummingbirdWebSocket
 
 extension HTTPServerBuilder {
     /// HTTP/1.1 with WebSocket upgrade for the given Engine.IO endpoints.
@@ -17,16 +17,19 @@ extension HTTPServerBuilder {
         http1: HTTP1Channel.Configuration = .init()
     ) -> HTTPServerBuilder {
         let maxPayload = endpoints.map(\.configuration.maxPayload).max() ?? (1 << 20)
-        return .http1WebSocketUpgrade(
-            configuration: .init(
-                http1: http1,
-                ws: .init(maxFrameSize: max(maxPayload, 1 << 14), autoPing: .disabled, closeTimeout: .seconds(5), validateUTF8: true)
+        let configuration = HTTP1WebSocketUpgradeChannel.Configuration(
+            http1: http1,
+            ws: .init(maxFrameSize: max(maxPayload, 1 << 14), autoPing: .disabled, closeTimeout: .seconds(5), validateUTF8: true)
+        )
+        return HTTPServerBuilder { responder in
+            EngineIOHTTPChannel(
+                inner: HTTP1WebSocketUpgradeChannel(responder: responder, configuration: configuration) { request, _, _ in
+                    for endpoint in endpoints {
+                        if let result = endpoint.shouldUpgrade(request) { return result }
+                    }
+                    return .dontUpgrade
+                }
             )
-        ) { request, _, _ in
-            for endpoint in endpoints {
-                if let result = endpoint.shouldUpgrade(request) { return result }
-            }
-            return .dontUpgrade
         }
     }
 }

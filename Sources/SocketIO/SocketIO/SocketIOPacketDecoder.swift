@@ -18,6 +18,9 @@ public struct SocketIOPacketDecoder: Sendable {
         case expectedBinary
     }
 
+    /// The largest ack id: JavaScript's largest safe integer, as clients count with JS numbers.
+    static let maxAckID = 9_007_199_254_740_991
+
     /// Most attachments one packet may announce.
     public var maxAttachments: Int
 
@@ -119,7 +122,7 @@ public struct SocketIOPacketDecoder: Sendable {
             while index < utf8.endIndex, utf8[index] >= UInt8(ascii: "0"), utf8[index] <= UInt8(ascii: "9") {
                 let (product, overflow1) = value.multipliedReportingOverflow(by: 10)
                 let (sum, overflow2) = product.addingReportingOverflow(Int(utf8[index] - UInt8(ascii: "0")))
-                guard !overflow1, !overflow2, sum <= Int(Int32.max) * 2 else { throw .invalidID }
+                guard !overflow1, !overflow2, sum <= Self.maxAckID else { throw .invalidID }
                 value = sum
                 index = utf8.index(after: index)
             }

@@ -1,5 +1,5 @@
 import Logging
-public import NIOCore
+import NIOCore
 import Synchronization
 
 /// A client's connection to one namespace.
@@ -117,11 +117,8 @@ public final class SocketIOSocket: Sendable, Identifiable, Hashable {
             return id
         }
         guard let id else { throw SocketIOError.disconnected }
-        let timer = Task { [weak self] in
-            try await Task.sleep(for: timeout)
-            self?.failAck(id, with: SocketIOError.ackTimeout)
-        }
-        defer { timer.cancel() }
+        let timer = Mutex<Task<Void, Never>?>(nil)
+        defer { timer.withLock { $0?.cancel() } }
         return try await withCheckedThrowingContinuation { continuation in
             let registered = state.withLock { state -> Bool in
                 guard !state.disconnected else { return false }
@@ -131,6 +128,14 @@ public final class SocketIOSocket: Sendable, Identifiable, Hashable {
             guard registered else {
                 continuation.resume(throwing: SocketIOError.disconnected)
                 return
+            }
+            // Started only once the continuation is registered, so an early timeout cannot miss it.
+            timer.withLock { task in
+                task = Task { [weak self] in
+                    try? await Task.sleep(for: timeout)
+                    guard !Task.isCancelled else { return }
+                    self?.failAck(id, with: SocketIOError.ackTimeout)
+                }
             }
             sendPacket(SocketIOPacket(type: .event, namespace: namespace.name, id: id, data: .array([.string(event)] + arguments)))
         }

@@ -46,7 +46,7 @@ def conformance_server():
     except RuntimeError as e:
         pytest.fail(str(e), pytrace=False)
     yield server
-    server.stop()
+    server.close()
 
 
 @pytest.fixture(autouse=True)

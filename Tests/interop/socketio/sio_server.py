@@ -121,6 +121,12 @@ class ConformanceServer:
                 self.proc.wait(timeout=5)
         self.proc = None
 
+    def close(self) -> None:
+        """Stop and delete the log (kept when SIO_KEEP_LOGS is set)."""
+        self.stop()
+        if not os.environ.get("SIO_KEEP_LOGS"):
+            self.log_path.unlink(missing_ok=True)
+
     def kill(self) -> None:
         """Abrupt stop (SIGKILL), as a crash or a lost machine would look to a client."""
         if self.proc is not None and self.proc.poll() is None:

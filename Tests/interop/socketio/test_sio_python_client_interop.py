@@ -315,7 +315,7 @@ def test_reconnect_after_server_restart(transports):
         assert rec.next("message-back") == ("after",)
     finally:
         sio.disconnect()
-        server.stop()
+        server.close()
 
 
 def test_large_binary_roundtrip(client):

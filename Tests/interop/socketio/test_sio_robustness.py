@@ -195,6 +195,10 @@ BAD_EIO_FRAMES = [
     pytest.param("7x", id="type-7"),
     pytest.param("\x00", id="nul"),
     pytest.param("😀", id="emoji"),
+    # v4 heartbeats go server -> client only; the reference closes with
+    # "invalid heartbeat direction" when a client pings
+    pytest.param("2", id="client-ping"),
+    pytest.param("2probe", id="probe-on-open-session"),
 ]
 
 
@@ -496,3 +500,115 @@ def test_fuzz_engineio_over_websocket(ws_url, base_url):
             break
     assert_server_alive(base_url)
     assert not failures, f"{len(failures)} frames got neither an echo nor a close: {failures[:10]!r}"
+
+
+# ================================================================ HTTP-level abuse
+
+
+def test_chunked_post_over_max_payload_is_413(base_url):
+    """A chunked body has no Content-Length up front: the limit must still
+    hold while the body streams in."""
+    s = Polling(base_url)
+    s.open()
+
+    def body():
+        yield b"4"
+        for _ in range(11):
+            yield b"x" * 100_000  # 1.1 MB in total
+
+    try:
+        r = requests.post(s.url(), data=body(), headers={"Content-Type": "text/plain;charset=UTF-8"}, timeout=5)
+        assert r.status_code == 413, (r.status_code, r.text[:100])
+    except requests.ConnectionError:
+        pass  # cut off mid-upload is acceptable too
+    assert_server_alive(base_url)
+
+
+def test_chunked_post_under_max_payload_is_accepted(base_url):
+    s = Polling(base_url)
+    s.open()
+
+    def body():
+        yield b"4"
+        for _ in range(5):
+            yield b"y" * 1000
+
+    r = requests.post(s.url(), data=body(), headers={"Content-Type": "text/plain;charset=UTF-8"}, timeout=5)
+    assert r.status_code == 200 and r.text == "ok"
+    assert s.get().text == "4" + "y" * 5000
+
+
+def test_slow_clients_do_not_block_others(base_url):
+    """Fifty connections that send half a request line and stop: a normal
+    client is still served at once."""
+    host, port = base_url.removeprefix("http://").split(":")
+    idle = []
+    try:
+        for _ in range(50):
+            c = socket.create_connection((host, int(port)), timeout=WAIT)
+            c.sendall(b"GET /socket.io/?EIO=4&transport=polling HTTP/1.1\r\nHost: x\r\n")
+            idle.append(c)
+        started = time.monotonic()
+        assert_server_alive(base_url)
+        assert time.monotonic() - started < 1.0
+    finally:
+        for c in idle:
+            c.close()
+
+
+@pytest.mark.parametrize("where", ["url", "header"])
+def test_oversized_request_head_is_answered_or_closed(base_url, where):
+    """A 100 kB request line or header is refused (Node answers 431 past
+    16 kB) or the connection is closed -- not left open with no answer, which
+    lets a client pin server connections at will."""
+    host, port = base_url.removeprefix("http://").split(":")
+    big = "p" * 100_000
+    if where == "url":
+        head = f"GET /engine.io/?EIO=4&transport=polling&pad={big} HTTP/1.1\r\nHost: x\r\n\r\n"
+    else:
+        head = f"GET /engine.io/?EIO=4&transport=polling HTTP/1.1\r\nHost: x\r\nX-Big: {big}\r\n\r\n"
+    c = socket.create_connection((host, int(port)), timeout=WAIT)
+    try:
+        try:
+            c.sendall(head.encode())
+            data = c.recv(200)
+        except socket.timeout:
+            raise AssertionError(f"no answer and no close {WAIT}s after a 100 kB request {where}") from None
+        except ConnectionError:
+            data = b""
+        if data:
+            status = int(data.split(b" ", 2)[1])
+            assert 400 <= status < 500, data[:100]
+    finally:
+        c.close()
+    assert_server_alive(base_url)
+
+
+# ================================================================ maxPayload counts bytes, not characters
+
+
+def test_polling_max_payload_counts_utf8_bytes(base_url):
+    """500,001 characters but 1,000,001 bytes: over the limit (the reference
+    counts `Buffer.byteLength`)."""
+    s = Polling(base_url)
+    s.open()
+    assert s.post("4" + "é" * 500_000, timeout=5).status_code == 413
+    s2 = Polling(base_url)
+    s2.open()
+    body = "4" + "é" * 499_999  # 999,999 bytes
+    assert s2.post(body, timeout=5).status_code == 200
+    assert s2.get(timeout=5).text == body
+
+
+def test_websocket_max_payload_counts_utf8_bytes(ws_url, base_url):
+    with WS(ws_url_for(ws_url, "/engine.io/"), timeout=5) as ws:
+        open_payload(ws.recv())
+        ws.send("4" + "é" * 500_000)  # 1,000,001 bytes
+        frames = ws.wait_closed(timeout=5, answer_pings=True)
+        assert all(len(f) < 1000 for f in frames)
+    with WS(ws_url_for(ws_url, "/engine.io/"), timeout=5) as ws:
+        open_payload(ws.recv())
+        body = "4" + "é" * 499_999
+        ws.send(body)
+        assert ws.recv_packet(timeout=5) == body
+    assert_server_alive(base_url)

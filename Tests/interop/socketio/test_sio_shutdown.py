@@ -87,3 +87,4 @@ def test_sigterm_closes_sessions_and_exits():
         if server.proc is not None and server.proc.poll() is None:
             server.kill()
         server.proc = None
+        server.close()
