@@ -134,16 +134,18 @@ class Server:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
+                log = self.log()
                 self.stop()
-                pytest.fail(f"chatone exited with {self.process.returncode}:\n{self.log()}", pytrace=False)
+                pytest.fail(f"chatone exited with {self.process.returncode}:\n{log}", pytrace=False)
             try:
                 if requests.get(self.url + "/readyz", timeout=1).status_code == 200:
                     return
             except requests.RequestException:
                 pass
             time.sleep(0.1)
+        log = self.log()
         self.stop()
-        pytest.fail(f"chatone did not become ready within {timeout} s:\n{self.log()}", pytrace=False)
+        pytest.fail(f"chatone did not become ready within {timeout} s:\n{log}", pytrace=False)
 
     def log(self) -> str:
         try:
