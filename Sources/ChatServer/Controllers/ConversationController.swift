@@ -24,7 +24,7 @@ struct ConversationController {
             }
             guard let userId = body.userId else { throw ChatError.validation("userId is required", field: "userId") }
             let other = try Validator.id(userId, resource: "user")
-            let (view, created) = try await services.conversations.openDirect(callerID: caller, otherUserID: other)
+            let (view, created) = try await services.realtime.openDirect(callerID: caller, otherUserID: other)
             return try JSONResponse.success(api(view), status: created ? .created : .ok)
         }
         group.get(":conversationId") { _, context in

@@ -46,13 +46,19 @@ final class RealtimeHub: Sendable {
             // Checked before the conversation is opened, so a bad message never leaves an empty conversation behind.
             _ = try Validator.content(content)
             _ = try Validator.clientMessageID(clientMessageID)
-            let (view, created) = try await conversations.openDirect(callerID: callerID, otherUserID: otherID)
-            if created { await announceNewConversation(view.conversation, createdBy: callerID) }
-            conversationID = view.conversation.id
+            conversationID = try await openDirect(callerID: callerID, otherUserID: otherID).view.conversation.id
         }
         let result = try await messages.send(callerID: callerID, conversationID: conversationID, content: content, clientMessageID: clientMessageID)
         await deliveries.deliver(result.outcome.message, to: result.memberIDs, except: fromSocket)
         return result.outcome
+    }
+
+    /// The direct conversation of two users, created on first contact; when this call created it, the other user
+    /// hears `conversation:new` (the caller has the answer). REST and `message:send` by user id both open it here.
+    func openDirect(callerID: Int64, otherUserID: Int64) async throws -> (view: ConversationView, created: Bool) {
+        let (view, created) = try await conversations.openDirect(callerID: callerID, otherUserID: otherUserID)
+        if created { await announceNewConversation(view.conversation, createdBy: callerID) }
+        return (view, created)
     }
 
     /// Moves the caller's read marker forward and tells the other members where it now stands.

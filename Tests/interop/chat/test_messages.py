@@ -159,3 +159,19 @@ def test_polling_only_client_sends_and_receives(server, devices):
     second = send(b1, conversation["id"], "from upgraded")
     assert a1.wait_for("message:new", lambda m: m["id"] == second["id"]) == second
     assert second["seq"] == 2
+
+
+def test_opening_a_direct_conversation_over_rest_announces_it_to_the_other_user(server, devices):
+    alice, bob = server.register("alice"), server.register("bob")
+    a1, a2, b1, b2 = devices.device(alice), devices.device(alice), devices.device(bob), devices.device(bob)
+
+    conversation = server.api("POST", "/api/v1/conversations", alice.token, {"type": "direct", "userId": bob.id}, expect=201)
+    for device in (b1, b2):
+        announced = device.wait_for("conversation:new")
+        assert announced["id"] == conversation["id"]
+        assert sorted(m["id"] for m in announced["members"]) == sorted([alice.id, bob.id])
+    # Opening it again, from either side, announces nothing: it already exists.
+    server.api("POST", "/api/v1/conversations", bob.token, {"type": "direct", "userId": alice.id}, expect=200)
+    for device in (a1, a2):
+        device.assert_no("conversation:new", within=0.5)
+    assert len(b1.events("conversation:new")) == 1
