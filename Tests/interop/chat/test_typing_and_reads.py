@@ -50,3 +50,14 @@ def test_read_receipts_ack_notify_and_only_move_forward(server, devices):
     assert {m["id"]: m["lastReadSeq"] for m in seen_by_bob["members"]}[bob.id] == 3
     # The reader's own sockets are not told about their own receipt.
     b1.assert_no("message:read", within=0.3)
+
+
+def test_read_over_rest_notifies_the_other_members_too(server, devices):
+    alice, bob = server.register("alice"), server.register("bob")
+    cid = server.direct(alice, bob)["id"]
+    a1 = devices.device(alice)
+    send(a1, cid, "read me")
+
+    data = server.api("POST", f"/api/v1/conversations/{cid}/read", bob.token, {"seq": 1})
+    assert data == {"conversationId": cid, "lastReadSeq": 1}
+    assert a1.wait_for("message:read") == {"conversationId": cid, "userId": bob.id, "lastReadSeq": 1}
