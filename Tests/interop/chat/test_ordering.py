@@ -63,3 +63,44 @@ def test_200_concurrent_sends_from_two_devices_arrive_in_seq_order(server, devic
         assert seqs_in_send_order == sorted(seqs_in_send_order), f"{label}: sends overtook each other"
     history = server.history(bob, cid, limit=100)
     assert len(history) == 100 and history[-1]["seq"] == 2 * PER_DEVICE
+
+
+def test_many_conversations_at_once_each_arrive_complete_and_in_order(server, devices):
+    """Six conversations, both members of each sending at the same time: no message lost, none out of order."""
+    per_sender = 40
+    pairs = []
+    for n in range(6):
+        left, right = server.register(f"left{n}"), server.register(f"right{n}")
+        cid = server.direct(left, right)["id"]
+        transports = ["polling"] if n % 3 == 0 else ["websocket"]
+        pairs.append((cid, devices.device(left, transports=transports), devices.device(right)))
+
+    pending = threading.Semaphore(0)
+    errors = []
+
+    def on_ack(ack):
+        if not (isinstance(ack, dict) and ack.get("success")):
+            errors.append(ack)
+        pending.release()
+
+    def fire(device, cid):
+        for n in range(per_sender):
+            device.client.emit("message:send", {"conversationId": cid, "content": f"m{n}"}, callback=on_ack)
+
+    threads = [threading.Thread(target=fire, args=(device, cid)) for cid, left, right in pairs for device in (left, right)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for _ in range(len(threads) * per_sender):
+        assert pending.acquire(timeout=WAIT * 6), "not every send was acked"
+    assert errors == []
+
+    for cid, left, right in pairs:
+        for device in (left, right):
+            heard = device.wait_count("message:new", per_sender, timeout=WAIT * 3)
+            assert all(m["conversationId"] == cid for m in heard)
+            seqs = [m["seq"] for m in heard]
+            assert seqs == sorted(seqs) and len(set(seqs)) == per_sender
+        history = server.history(left.account, cid, limit=100)
+        assert [m["seq"] for m in history] == list(range(1, 2 * per_sender + 1))
