@@ -116,7 +116,7 @@ class Server:
         env.update(
             CHATONE_JWT_SECRET=JWT_SECRET,
             CHATONE_BCRYPT_COST="4",
-            CHATONE_LOG_LEVEL=os.environ.get("CHATONE_E2E_LOG_LEVEL", "info"),
+            CHATONE_LOG_LEVEL=os.environ.get("CHATONE_E2E_LOG_LEVEL", "debug"),  # debug: the token-leak test reads it all
             CHATONE_CORS_ORIGINS="http://e2e.example",
         )
         env.pop("CHATONE_DATABASE_URL", None)
@@ -147,9 +147,11 @@ class Server:
         self.stop()
         pytest.fail(f"chatone did not become ready within {timeout} s:\n{log}", pytrace=False)
 
-    def log(self) -> str:
+    def log(self, tail: int | None = 20000) -> str:
+        """The server's output so far: its last `tail` characters, or all of it."""
         try:
-            return self.log_path.read_text(errors="replace")[-20000:]
+            text = self.log_path.read_text(errors="replace")
+            return text if tail is None else text[-tail:]
         except OSError:
             return ""
 

@@ -103,3 +103,21 @@ def test_renew_with_another_users_token_is_refused(short_server, devices):
 
     assert a1.disconnected.wait(expires - time.time() + 4), "a refused renewal must not extend the socket"
     assert time.time() <= expires + 4
+
+
+def test_tokens_never_reach_the_server_log(server, devices):
+    alice, bob = server.register("alice"), server.register("bob")
+    cid = server.direct(alice, bob)["id"]
+    a1 = devices.connect(alice)
+    devices.add(Device.open(server, None, headers={"Authorization": f"Bearer {alice.token}"}, transports=["polling"]))
+    fresh = alice.login()
+    a1.ok("auth:renew", {"token": fresh})
+    a1.error("auth:renew", {"token": bob.token})
+    assert connect_refused(server, token="forged." + bob.token.split(".", 1)[1]) == UNAUTHORIZED
+    send(a1, cid, "logged?")
+    time.sleep(0.3)
+    log = server.log(tail=None)
+    assert "socket" in log  # the log does record socket activity
+    for token in (alice.token, fresh, bob.token):
+        signature = token.rsplit(".", 1)[1]
+        assert signature not in log
