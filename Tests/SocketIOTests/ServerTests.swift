@@ -43,6 +43,7 @@ struct ServerTests {
         enum UserKey: SocketIOStorageKey { typealias Value = String }
         let io = makeServer()
         io.of("/").use { socket in
+            await socket.join("joined-by-middleware")
             guard let token = socket.handshake.bearerToken, token.hasPrefix("user:") else {
                 throw SocketIOConnectError("unauthorized", data: ["code": "UNAUTHORIZED"])
             }
@@ -53,6 +54,8 @@ struct ServerTests {
             let (refused, refusal) = try await connectSocket(port: port, auth: #"{"token":"nope"}"#)
             #expect(refusal == #"4{"data":{"code":"UNAUTHORIZED"},"message":"unauthorized"}"#)
             refused.close()
+            // The refused socket's room entries are gone.
+            #expect(await io.of("/").adapter.socketIDs(matching: .init(rooms: ["joined-by-middleware"])).isEmpty)
 
             let (ws, reply) = try await connectSocket(port: port, auth: #"{"token":"user:alice"}"#)
             #expect(reply.hasPrefix("0{\"sid\""))
@@ -159,6 +162,7 @@ struct ServerTests {
             socket.onDisconnect { reason in await reasons.record(reason.name) }
         }
         io.of("/").on("kick") { event in event.socket.disconnect() }
+        io.of("/").on("expire") { event in event.socket.disconnect(reason: SocketIODisconnectReason("token expired")) }
         io.of("/").on("close") { event in event.socket.disconnect(close: true) }
         try await withLiveServer(io) { port, _ in
             let (ws, _) = try await connectSocket(port: port)
@@ -167,9 +171,14 @@ struct ServerTests {
             #expect(await reasons.wait(count: 1) == ["server namespace disconnect"])
             ws.send("40")
             #expect(await ws.nextText()?.hasPrefix("40{") == true)
+            ws.send(#"42["expire"]"#)
+            #expect(await ws.nextText() == "41")
+            #expect(await reasons.wait(count: 2).last == "token expired")
+            ws.send("40")
+            #expect(await ws.nextText()?.hasPrefix("40{") == true)
             ws.send(#"42["close"]"#)
             #expect(await ws.waitForClose())
-            #expect(await reasons.wait(count: 2).last == "forced server close")
+            #expect(await reasons.wait(count: 3).last == "forced server close")
         }
     }
 
@@ -193,6 +202,38 @@ struct ServerTests {
             _ = try await client.request(uri, .post, body: #"42["flood"]"#)
             #expect(await reasons.wait(count: 1) == ["outbound buffer full"])
             #expect(await eventually { io.connectionCount == 0 })
+        }
+    }
+
+    @Test("a WebSocket client that stops reading is disconnected once its outbound buffer fills")
+    func stalledWebSocket() async throws {
+        let io = makeServer { $0.engine.maxOutboundBufferSize = 256 * 1024 }
+        let reasons = Recorder<String>()
+        let sent = Recorder<Int>()
+        io.of("/").onConnection { socket in
+            socket.onDisconnect { reason in await reasons.record(reason.name) }
+        }
+        io.of("/").on("flood") { event in
+            let chunk = JSONValue.string(String(repeating: "x", count: 4096))
+            var count = 0
+            // 40 MB if nothing stopped it: far beyond the socket buffers of a stalled client.
+            while event.socket.isConnected, count < 10_000 {
+                event.socket.emit("data", chunk)
+                count += 1
+                if count % 64 == 0 { await Task.yield() }
+            }
+            await sent.record(count)
+        }
+        try await withLiveServer(io) { port, _ in
+            let stalled = try StalledWebSocket(port: port, path: "/socket.io/?EIO=4&transport=websocket")
+            try stalled.sendText("40")
+            try await Task.sleep(for: .milliseconds(100))
+            try stalled.sendText(#"42["flood"]"#)
+            #expect(await reasons.wait(count: 1, timeout: .seconds(10)) == ["outbound buffer full"])
+            let count = try #require(await sent.wait(count: 1, timeout: .seconds(10)).first)
+            #expect(count < 10_000)
+            #expect(await eventually { io.connectionCount == 0 })
+            withExtendedLifetime(stalled) {}
         }
     }
 

@@ -123,6 +123,11 @@ extension EngineIOServer {
                     session.close(reason: reason, notifyClient: false)
                 }
             }
+            group.addTask {
+                // A closed session ends the transport even when the writer is stuck on a client that
+                // stopped reading: returning here cancels the other tasks, and with them that write.
+                await session.waitUntilClosed()
+            }
             if upgrading {
                 // A client that opens the upgrade WebSocket but never completes it must not hold the
                 // session in "upgrading" (which refuses other upgrade attempts) forever.

@@ -28,6 +28,9 @@ public final class EngineIOSocket: Sendable {
         var queuedBytes = 0
         /// The transport consumer waiting for frames (a held GET or the WebSocket writer).
         var waiter: CheckedContinuation<[EngineIOFrame]?, Never>?
+        /// Transports waiting for the session to end.
+        var closeWaiters: [Int: CheckedContinuation<Void, Never>] = [:]
+        var nextCloseWaiterID = 0
         /// The WebSocket writer waiting for the upgrade from polling to complete.
         var activationWaiter: CheckedContinuation<Bool, Never>?
         var pollInFlight = false
@@ -266,6 +269,9 @@ public final class EngineIOSocket: Sendable {
             let delegate = state.delegate
             // The delegate (a Socket.IO connection) refers back to this session; drop the cycle.
             state.delegate = nil
+            // Resuming only schedules the waiting tasks.
+            for closeWaiter in state.closeWaiters.values { closeWaiter.resume() }
+            state.closeWaiters = [:]
             return (waiter, batch, activation, state.heartbeat, delegate)
         }
         guard let released else { return }
@@ -382,6 +388,26 @@ public final class EngineIOSocket: Sendable {
             return activation
         }
         activation?.resume(returning: false)
+    }
+
+    /// Returns once the session is closed, or when the calling task is cancelled.
+    func waitUntilClosed() async {
+        let id = state.withLock { state -> Int in
+            state.nextCloseWaiterID += 1
+            return state.nextCloseWaiterID
+        }
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let resumeNow = state.withLock { state -> Bool in
+                    if state.closeReason != nil || Task.isCancelled { return true }
+                    state.closeWaiters[id] = continuation
+                    return false
+                }
+                if resumeNow { continuation.resume() }
+            }
+        } onCancel: {
+            state.withLock { $0.closeWaiters.removeValue(forKey: id) }?.resume()
+        }
     }
 
     /// Whether a WebSocket is attached for an upgrade that has not completed.

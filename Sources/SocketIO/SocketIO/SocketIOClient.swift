@@ -175,14 +175,20 @@ final class SocketIOClient: EngineIOSocketDelegate {
         do {
             try await namespace.runMiddlewares(socket)
         } catch let error as SocketIOConnectError {
+            // Middleware may have joined rooms before refusing; a socket that never connects leaves no trace.
+            await namespace.adapter.leaveAll(socketID: socket.id)
             send(SocketIOPacket(type: .connectError, namespace: name, data: error.payload))
             return
         } catch {
+            await namespace.adapter.leaveAll(socketID: socket.id)
             logger.warning("connection middleware failed", metadata: ["namespace": "\(name)", "error": "\(error)"])
             send(SocketIOPacket(type: .connectError, namespace: name, data: ["message": "Internal server error"]))
             return
         }
-        guard !engine.isClosed else { return }
+        guard !engine.isClosed else {
+            await namespace.adapter.leaveAll(socketID: socket.id)
+            return
+        }
         state.withLock { state in
             state.sockets[name] = socket
             state.everConnected = true

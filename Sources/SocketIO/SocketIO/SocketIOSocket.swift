@@ -43,7 +43,8 @@ public final class SocketIOSocket: Sendable, Identifiable, Hashable {
     public func hash(into hasher: inout Hasher) { hasher.combine(ObjectIdentifier(self)) }
 
     /// Whether the socket is connected (middleware passed and not yet disconnected).
-    public var isConnected: Bool { state.withLock { $0.connected && !$0.disconnected } }
+    /// False as soon as the underlying connection is closed, even before disconnect handlers ran.
+    public var isConnected: Bool { state.withLock { $0.connected && !$0.disconnected } && !client.engine.isClosed }
 
     /// The Engine.IO session id of the underlying connection.
     public var connectionID: String { client.engine.id }
@@ -195,13 +196,16 @@ public final class SocketIOSocket: Sendable, Identifiable, Hashable {
 
     /// Disconnects the socket from its namespace (the client gets a DISCONNECT packet).
     ///
-    /// - Parameter close: also close the whole underlying connection (all its namespaces).
-    public func disconnect(close: Bool = false) {
+    /// - Parameters:
+    ///   - close: also close the whole underlying connection (all its namespaces).
+    ///   - reason: the reason disconnect handlers see; by default `serverNamespaceDisconnect`, or
+    ///     `forcedServerClose` with `close`. Clients are not told reasons (the protocol has no field for it).
+    public func disconnect(close: Bool = false, reason: SocketIODisconnectReason? = nil) {
         if close {
-            client.engine.close(reason: .forcedClose)
+            client.engine.close(reason: reason.map { EngineIOCloseReason($0.name) } ?? .forcedClose)
         } else {
             sendPacket(SocketIOPacket(type: .disconnect, namespace: namespace.name))
-            client.removeSocket(self, reason: .serverNamespaceDisconnect)
+            client.removeSocket(self, reason: reason ?? .serverNamespaceDisconnect)
         }
     }
 

@@ -12,12 +12,17 @@ the rest of the session still means something).
 from __future__ import annotations
 
 import pathlib
+import sys
 
 import pytest
 
-from sio_server import ConformanceServer
-
 HERE = pathlib.Path(__file__).resolve().parent
+# The helper modules live next to the tests; make them importable under any
+# --import-mode (importlib mode does not put test folders on sys.path).
+if str(HERE) not in sys.path:
+    sys.path.insert(0, str(HERE))
+
+from sio_server import ConformanceServer  # noqa: E402
 
 # Generous per-test ceiling; individual waits inside tests are much shorter.
 DEFAULT_TEST_TIMEOUT = 15

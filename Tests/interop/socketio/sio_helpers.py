@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import socket
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlencode
@@ -48,16 +49,29 @@ def open_payload(text: str) -> dict:
 
 
 class Polling:
-    """One Engine.IO session over HTTP long-polling."""
+    """One Engine.IO session over HTTP long-polling.
+
+    Requests reuse keep-alive connections (one `requests.Session` per thread,
+    so a GET and a POST can run in parallel): with pingTimeout at 200 ms, the
+    time to open a new TCP connection for each pong matters on a loaded machine.
+    """
 
     def __init__(self, base_url: str, path: str = "/engine.io/") -> None:
         self.base_url = base_url
         self.path = path
         self.sid: str | None = None
         self.handshake: dict | None = None
+        self._local = threading.local()
+
+    @property
+    def http(self) -> requests.Session:
+        session = getattr(self._local, "session", None)
+        if session is None:
+            session = self._local.session = requests.Session()
+        return session
 
     def open(self) -> str:
-        r = requests.get(polling_url(self.base_url, self.path), timeout=WAIT)
+        r = self.http.get(polling_url(self.base_url, self.path), timeout=WAIT)
         assert r.status_code == 200, f"handshake failed: {r.status_code} {r.text!r}"
         self.handshake = open_payload(r.text)
         self.sid = self.handshake["sid"]
@@ -67,11 +81,11 @@ class Polling:
         return polling_url(self.base_url, self.path, self.sid, **extra)
 
     def get(self, timeout: float = WAIT, **extra) -> requests.Response:
-        return requests.get(self.url(**extra), timeout=timeout)
+        return self.http.get(self.url(**extra), timeout=timeout)
 
     def post(self, body: str | bytes, timeout: float = WAIT, **extra) -> requests.Response:
         data = body.encode() if isinstance(body, str) else body
-        return requests.post(self.url(**extra), data=data, headers=TEXT_HEADERS, timeout=timeout)
+        return self.http.post(self.url(**extra), data=data, headers=TEXT_HEADERS, timeout=timeout)
 
     def get_packets(self, timeout: float = WAIT) -> list[str]:
         r = self.get(timeout=timeout)

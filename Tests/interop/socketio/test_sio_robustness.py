@@ -269,6 +269,7 @@ BAD_SIO_PACKETS = [
     pytest.param("40", id="duplicate-connect"),
     pytest.param('44{"message":"x"}', id="connect-error-from-client"),
     pytest.param('42/custom,["message","x"]', id="event-on-unjoined-namespace"),
+    pytest.param("41/custom,", id="disconnect-from-unjoined-namespace"),
     pytest.param('45a-["message",{"_placeholder":true,"num":0}]', id="attachments-not-number"),
     pytest.param('45-1-["message"]', id="attachments-negative"),
     pytest.param('4511-["message"]', id="attachments-over-limit"),

@@ -176,3 +176,32 @@ def test_upgrade_of_closed_session_is_refused(base_url, ws_url):
 
 def test_upgrade_with_unknown_sid_is_refused(ws_url):
     assert_ws_refused(ws_url_for(ws_url, "/engine.io/", "AAAAAAAAAAAAAAAAAAAA"))
+
+
+def test_sid_is_bound_to_its_endpoint(base_url):
+    """A session of the Engine.IO echo endpoint is unknown to the Socket.IO
+    endpoint and vice versa (two servers, two session tables)."""
+    e = Polling(base_url, "/engine.io/")
+    e.open()
+    r = requests.get(polling_url(base_url, "/socket.io/", e.sid), timeout=WAIT)
+    assert r.status_code == 400 and r.json()["code"] == 1
+    s = Polling(base_url, "/socket.io/")
+    s.open()
+    r = requests.get(polling_url(base_url, "/engine.io/", s.sid), timeout=WAIT)
+    assert r.status_code == 400 and r.json()["code"] == 1
+
+
+def test_post_refused_after_upgrade(base_url, ws_url):
+    s = Polling(base_url)
+    s.open()
+    with WS(ws_url_for(ws_url, "/engine.io/", s.sid)) as ws:
+        ws.send("2probe")
+        assert ws.recv() == "3probe"
+        ws.send("5")
+        ws.send("4sync")
+        assert ws.recv_packet() == "4sync"
+        r = s.post("4late")
+        assert r.status_code == 400
+        assert r.json()["code"] == 3  # transport mismatch, as the reference answers
+        ws.send("4still")
+        assert ws.recv_packet() == "4still"
