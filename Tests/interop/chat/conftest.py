@@ -4,9 +4,18 @@ A module of its own rather than imports from this file: several interop areas ea
 `from conftest import …` would depend on which of them Python imported first.
 """
 
+import sys
+from pathlib import Path
+
 import pytest
 
-from chat_e2e import SHORT_TTL, Account, Device, Server
+# chat_e2e.py sits next to the tests; importable under any --import-mode (importlib mode adds no test folder
+# to sys.path).
+HERE = str(Path(__file__).resolve().parent)
+if HERE not in sys.path:
+    sys.path.insert(0, HERE)
+
+from chat_e2e import SHORT_TTL, Account, Device, Server  # noqa: E402
 
 
 # --------------------------------------------------------------------------------------------- fixtures
