@@ -55,7 +55,7 @@ import Testing
             let messages = MessageService(store: store, conversations: conversations, appender: appender, ids: ids)
             let presence = PresenceService(store: store, logger: logger)
             let hub = RealtimeHub(
-                conversations: conversations, messages: messages, presence: presence, deliveries: deliveries, emitter: emitter, logger: logger)
+                conversations: conversations, messages: messages, presence: presence, deliveries: deliveries, emitter: emitter)
             try await body(Fixture(hub: hub, recorder: recorder, store: store, ids: ids, conversations: conversations))
         }
     }

@@ -47,7 +47,7 @@ public struct ChatServices: Sendable {
                 await emitter.emit(RealtimeEvent.presenceUpdate, APIPresence(change), toUsers: audience)
             }
             let realtime = RealtimeHub(
-                conversations: conversations, messages: messages, presence: presence, deliveries: deliveries, emitter: emitter, logger: logger)
+                conversations: conversations, messages: messages, presence: presence, deliveries: deliveries, emitter: emitter)
             return ChatServices(
                 store: store, backend: backend, auth: auth, users: UserService(store: store), conversations: conversations,
                 messages: messages, presence: presence, isOnline: { presence.isOnline($0) }, realtime: realtime)

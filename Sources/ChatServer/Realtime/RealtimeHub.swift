@@ -1,5 +1,4 @@
 import ChatCore
-import Logging
 
 /// The chat behaviour behind real time, shared by the Socket.IO handlers and the REST controllers so that a
 /// message sent either way is stored, acknowledged and delivered the same way.
@@ -18,18 +17,16 @@ final class RealtimeHub: Sendable {
     let presence: PresenceService
     private let conversations: ConversationService
     private let messages: MessageService
-    private let logger: Logger
 
     init(
         conversations: ConversationService, messages: MessageService, presence: PresenceService, deliveries: MessageDeliveryQueue,
-        emitter: RealtimeEmitter, logger: Logger
+        emitter: RealtimeEmitter
     ) {
         self.conversations = conversations
         self.messages = messages
         self.presence = presence
         self.deliveries = deliveries
         self.emitter = emitter
-        self.logger = logger
     }
 
     /// Stores a message and delivers it to every socket of every member except `fromSocket` (nil over REST: the
