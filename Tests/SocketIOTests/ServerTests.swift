@@ -258,6 +258,39 @@ struct ServerTests {
         }
     }
 
+    @Test("a polling session upgrades to WebSocket; polling on it is refused afterwards, as is a second WebSocket")
+    func upgrade() async throws {
+        let io = makeServer()
+        io.of("/").on("hello") { event in event.ack?("hi") }
+        try await withLiveServer(io) { port, client in
+            let handshake = try await client.request("/socket.io/?EIO=4&transport=polling", .get)
+            let open = try JSONValue(parsing: String(String(buffer: handshake.body).dropFirst()))
+            #expect(open["upgrades"] == ["websocket"])
+            let sid = try #require(open["sid"]?.stringValue)
+            let uri = "/socket.io/?EIO=4&transport=polling&sid=\(sid)"
+            _ = try await client.request(uri, .post, body: "40")
+            #expect(String(buffer: try await client.request(uri, .get).body).hasPrefix("40{"))
+
+            let ws = WSTestConnection(url: "ws://127.0.0.1:\(port)/socket.io/?EIO=4&transport=websocket&sid=\(sid)")
+            ws.send("2probe")
+            #expect(await ws.nextText() == "3probe")
+            // While the upgrade is pending, a poll is answered with a noop at once.
+            #expect(String(buffer: try await client.request(uri, .get).body) == "6")
+            ws.send("5")
+            ws.send(#"421["hello"]"#)
+            #expect(await ws.nextText() == #"431["hi"]"#)
+            #expect(io.engine.session(id: sid)?.transport == .websocket)
+
+            #expect(try await client.request(uri, .get).status == .badRequest)
+            let second = WSTestConnection(url: "ws://127.0.0.1:\(port)/socket.io/?EIO=4&transport=websocket&sid=\(sid)")
+            #expect(await second.waitForClose())
+            // The first WebSocket still works.
+            ws.send(#"422["hello"]"#)
+            #expect(await ws.nextText() == #"432["hi"]"#)
+            ws.close()
+        }
+    }
+
     @Test("polling errors match the reference server")
     func pollingErrors() async throws {
         let io = makeServer { $0.engine.maxPayload = 100 }

@@ -1,5 +1,6 @@
 import Logging
 import NIOCore
+import NIOPosix
 import Synchronization
 
 /// One Engine.IO session: a client connection that may move from long-polling to WebSocket.
@@ -16,6 +17,8 @@ public final class EngineIOSocket: Sendable {
 
     let configuration: EngineIOConfiguration
     let logger: Logger
+    /// Runs the session's heartbeat timers.
+    let eventLoop: any EventLoop
     private let state: Mutex<State>
     private let onClosed: @Sendable (EngineIOSocket, EngineIOCloseReason) -> Void
 
@@ -38,7 +41,7 @@ public final class EngineIOSocket: Sendable {
         var lastPong: ContinuousClock.Instant
         /// When the unanswered ping expires; `nil` when no ping is outstanding.
         var pingDeadline: ContinuousClock.Instant?
-        var heartbeat: Task<Void, Never>?
+        var heartbeat: Scheduled<Void>?
         var delegate: (any EngineIOSocketDelegate)?
         /// Most frames the waiting consumer takes at once (`Int.max` for WebSocket).
         var waiterLimit = Int.max
@@ -70,6 +73,7 @@ public final class EngineIOSocket: Sendable {
         self.request = request
         self.configuration = configuration
         self.logger = logger
+        self.eventLoop = MultiThreadedEventLoopGroup.singleton.next()
         self.onClosed = onClosed
         self.state = Mutex(State(transport: transport, lastPong: .now))
     }
@@ -193,26 +197,47 @@ public final class EngineIOSocket: Sendable {
         state.withLock { $0.delegate }
     }
 
+    /// Starts the heartbeat: a ping every `pingInterval` (counted from the last pong), and a close
+    /// when the pong is later than `pingTimeout`. Timers run on an event loop rather than in a task
+    /// per session, so an idle session costs one scheduled timer, not a suspended task.
     func startHeartbeat() {
-        let task = Task { [weak self, configuration] in
-            let clock = ContinuousClock()
-            var nextPing = clock.now.advanced(by: configuration.pingInterval)
-            while true {
-                do { try await clock.sleep(until: nextPing) } catch { return }
-                guard let self, !self.isClosed else { return }
-                let sentAt = clock.now
-                self.state.withLock { $0.pingDeadline = sentAt.advanced(by: configuration.pingTimeout) }
-                self.enqueue([.ping])
-                do { try await clock.sleep(until: sentAt.advanced(by: configuration.pingTimeout)) } catch { return }
-                let lastPong = self.state.withLock { $0.lastPong }
-                if lastPong < sentAt {
-                    self.close(reason: .pingTimeout, notifyClient: false)
-                    return
-                }
-                nextPing = lastPong.advanced(by: configuration.pingInterval)
-            }
+        schedule(after: configuration.pingInterval) { $0.sendPing() }
+    }
+
+    private func schedule(after delay: Duration, _ action: @escaping @Sendable (EngineIOSocket) -> Void) {
+        let (seconds, attoseconds) = delay.components
+        let nanoseconds = seconds * 1_000_000_000 + attoseconds / 1_000_000_000
+        let scheduled = eventLoop.scheduleTask(in: .nanoseconds(max(0, nanoseconds))) { [weak self] in
+            if let self { action(self) }
         }
-        state.withLock { $0.heartbeat = task }
+        let keep = state.withLock { state -> Bool in
+            guard state.closeReason == nil else { return false }
+            state.heartbeat = scheduled
+            return true
+        }
+        if !keep { scheduled.cancel() }
+    }
+
+    private func sendPing() {
+        let sentAt = ContinuousClock.now
+        let open = state.withLock { state -> Bool in
+            guard state.closeReason == nil else { return false }
+            state.pingDeadline = sentAt.advanced(by: configuration.pingTimeout)
+            return true
+        }
+        guard open else { return }
+        enqueue([.ping])
+        schedule(after: configuration.pingTimeout) { $0.checkPong(sentAt: sentAt) }
+    }
+
+    private func checkPong(sentAt: ContinuousClock.Instant) {
+        let lastPong = state.withLock { $0.lastPong }
+        guard lastPong >= sentAt else {
+            close(reason: .pingTimeout, notifyClient: false)
+            return
+        }
+        let next = lastPong.advanced(by: configuration.pingInterval)
+        schedule(after: max(.zero, next - ContinuousClock.now)) { $0.sendPing() }
     }
 
     /// Handles one decoded inbound packet. Returns `false` when the session is now closed.
@@ -242,7 +267,7 @@ public final class EngineIOSocket: Sendable {
     func close(reason: EngineIOCloseReason, notifyClient: Bool) {
         typealias Released = (
             waiter: CheckedContinuation<[EngineIOFrame]?, Never>?, batch: [EngineIOFrame],
-            activation: CheckedContinuation<Bool, Never>?, heartbeat: Task<Void, Never>?, delegate: (any EngineIOSocketDelegate)?
+            activation: CheckedContinuation<Bool, Never>?, heartbeat: Scheduled<Void>?, delegate: (any EngineIOSocketDelegate)?
         )
         let released: Released? = state.withLock { state in
             guard state.closeReason == nil else { return nil }
