@@ -7,14 +7,22 @@ public actor MessageAppender {
         var continuation: CheckedContinuation<AppendOutcome, any Error>
     }
 
+    /// Called with the messages each committed transaction created, one transaction after another in commit
+    /// order and before any of their senders resumes.
+    public typealias CommitObserver = @Sendable ([Message]) async -> Void
+
     private let store: any ChatStore
     private let maxBatch: Int
+    private let onCommit: CommitObserver?
     private var queue: [Pending] = []
     private var draining = false
 
-    public init(store: any ChatStore, maxBatch: Int = 64) {
+    /// `onCommit` sees every new message in commit order, which within a conversation is `seq` order. Real-time
+    /// delivery uses it to learn the order before the senders race each other to deliver.
+    public init(store: any ChatStore, maxBatch: Int = 64, onCommit: CommitObserver? = nil) {
         self.store = store
         self.maxBatch = maxBatch
+        self.onCommit = onCommit
     }
 
     /// Appends the draft and returns once it is durably stored.
@@ -40,6 +48,10 @@ public actor MessageAppender {
     private func write(_ batch: [Pending]) async {
         do {
             let outcomes = try await store.appendMessages(batch.map(\.draft))
+            if let onCommit {
+                let created = outcomes.compactMap { $0.isNew ? $0.message : nil }
+                if !created.isEmpty { await onCommit(created) }
+            }
             for (pending, outcome) in zip(batch, outcomes) { pending.continuation.resume(returning: outcome) }
         } catch where batch.count > 1 {
             // One bad draft must not fail its neighbours: retry each on its own so only the culprit sees the error.

@@ -11,7 +11,7 @@ extension Request {
         do {
             return try JSONDecoder().decode(T.self, from: Data(buffer: buffer))
         } catch let error as DecodingError {
-            throw Self.validationError(error)
+            throw error.validationError
         }
     }
 
@@ -26,21 +26,5 @@ extension Request {
     func queryString(_ name: String) -> String? {
         guard let text = uri.queryParameters.get(name), !text.isEmpty else { return nil }
         return text
-    }
-
-    private static func validationError(_ error: DecodingError) -> ChatError {
-        switch error {
-        case .keyNotFound(let key, let context):
-            let field = (context.codingPath + [key]).map(\.stringValue).joined(separator: ".")
-            return .validation("\(field) is required", field: field)
-        case .typeMismatch(_, let context), .valueNotFound(_, let context):
-            let field = context.codingPath.map(\.stringValue).joined(separator: ".")
-            return field.isEmpty ? .validation("request body has the wrong shape") : .validation("\(field) has the wrong type", field: field)
-        case .dataCorrupted(let context):
-            let field = context.codingPath.map(\.stringValue).joined(separator: ".")
-            return field.isEmpty ? .validation("request body is not valid JSON") : .validation("\(field) is invalid", field: field)
-        @unknown default:
-            return .validation("request body is invalid")
-        }
     }
 }

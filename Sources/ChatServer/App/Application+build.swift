@@ -2,17 +2,39 @@ import ChatCore
 import Hummingbird
 import Logging
 import ServiceLifecycle
+import SocketIO
 
 /// Builds the whole server: database, services, routes. `chatone serve` and the tests both start here.
 public func buildApplication(config: ServerConfig, logger: Logger) async throws -> some ApplicationProtocol {
     let secret = try resolveJWTSecret(config, logger: logger)
     let services = try await ChatServices.start(config: config, jwtSecret: secret, logger: logger)
+    let io = buildSocketServer(services: services, config: config, logger: logger)
     let router = buildRouter(services: services, config: config)
+    // Long-polling goes through the router, under the same CORS middleware as REST; WebSocket upgrades are
+    // taken by the server builder before routing.
+    io.addRoutes(to: router)
     return Application(
         router: router,
+        server: .socketIO(io),
         configuration: .init(address: .hostname(config.host, port: config.port), serverName: "chatone"),
-        services: [DatabaseService(backend: services.backend, logger: logger)],
+        // Shut down in reverse: the socket server closes every connection (its disconnect hooks still write
+        // lastSeenAt) before the database closes.
+        services: [DatabaseService(backend: services.backend, presence: services.presence, logger: logger), io],
         logger: logger)
+}
+
+/// The Socket.IO server at `/socket.io/`, namespace `/`, with ChatOne's handlers, attached as the real-time
+/// delivery path of `services`.
+func buildSocketServer(services: ChatServices, config: ServerConfig, logger: Logger) -> SocketIOServer {
+    // CORS for polling is the router's CORSMiddleware (one configuration for REST and sockets), so the
+    // engine adds no CORS headers of its own.
+    let configuration = SocketIOConfiguration(
+        path: "/socket.io", pingInterval: .milliseconds(Int64(config.socketPingInterval * 1000)),
+        pingTimeout: .milliseconds(Int64(config.socketPingTimeout * 1000)), allowedOrigins: nil)
+    let io = SocketIOServer(configuration: configuration, logger: logger)
+    ChatSocketGateway(services: services, logger: logger).install(on: io.sockets)
+    services.realtime.emitter.attach(SocketIOBroadcaster(namespace: io.sockets))
+    return io
 }
 
 /// All routes under their middleware, in the order errors and logging need: CORS outermost so error responses

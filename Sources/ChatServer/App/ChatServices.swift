@@ -13,8 +13,12 @@ public struct ChatServices: Sendable {
     public let users: UserService
     public let conversations: ConversationService
     public let messages: MessageService
-    /// Live presence; every user reads as offline until the real-time layer provides it.
+    /// Live presence: connection counts per user, `lastSeenAt`, and `presence:update` to contacts.
+    public let presence: PresenceService
+    /// Whether a user has a live socket right now; REST user objects show it as `online`.
     public let isOnline: @Sendable (Int64) -> Bool
+    /// Real-time delivery shared by the socket handlers and REST.
+    let realtime: RealtimeHub
 
     /// Opens the database, applies migrations and wires the services.
     public static func start(config: ServerConfig, jwtSecret: String, logger: Logger) async throws -> ChatServices {
@@ -30,10 +34,23 @@ public struct ChatServices: Sendable {
                 store: store, hasher: PasswordHasher(cost: config.bcryptCost, threadPool: bcryptPool), signer: signer,
                 refreshTokenTTL: config.refreshTokenTTL, ids: ids, logger: logger)
             let conversations = ConversationService(store: store, ids: ids)
-            let messages = MessageService(store: store, conversations: conversations, appender: MessageAppender(store: store), ids: ids)
+            let emitter = RealtimeEmitter(logger: logger)
+            // Commits line messages up in the delivery queue before their senders resume; see MessageDeliveryQueue.
+            let deliveries = MessageDeliveryQueue(logger: logger, members: { try await store.memberIDs(conversationID: $0) ?? [] }) {
+                message, memberIDs, exceptSocket in
+                await emitter.emit(RealtimeEvent.messageNew, APIMessage(message), toUsers: memberIDs, exceptSocket: exceptSocket)
+            }
+            let appender = MessageAppender(store: store, onCommit: { await deliveries.committed($0) })
+            let messages = MessageService(store: store, conversations: conversations, appender: appender, ids: ids)
+            let presence = PresenceService(store: store, logger: logger)
+            presence.setPublisher { change, audience in
+                await emitter.emit(RealtimeEvent.presenceUpdate, APIPresence(change), toUsers: audience)
+            }
+            let realtime = RealtimeHub(
+                conversations: conversations, messages: messages, presence: presence, deliveries: deliveries, emitter: emitter)
             return ChatServices(
                 store: store, backend: backend, auth: auth, users: UserService(store: store), conversations: conversations,
-                messages: messages, isOnline: { _ in false })
+                messages: messages, presence: presence, isOnline: { presence.isOnline($0) }, realtime: realtime)
         } catch {
             await backend.shutdown()
             throw error

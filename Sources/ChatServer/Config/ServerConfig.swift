@@ -16,6 +16,10 @@ public struct ServerConfig: Sendable {
     public var logLevel = Logger.Level.info
     /// Origins allowed to call from a browser; `["*"]` allows any. Empty: no cross-origin access.
     public var corsOrigins: [String] = []
+    /// How often the socket server pings each connection (Engine.IO `pingInterval`).
+    public var socketPingInterval: TimeInterval = 25
+    /// How long a connection may leave a ping unanswered before it is closed and its user may go offline.
+    public var socketPingTimeout: TimeInterval = 20
 
     public init() {}
 
@@ -40,6 +44,12 @@ public struct ServerConfig: Sendable {
         }
         if let origins = env["CHATONE_CORS_ORIGINS"] {
             config.corsOrigins = origins.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        }
+        if let seconds = env["CHATONE_SOCKET_PING_INTERVAL"] {
+            config.socketPingInterval = try parseSeconds(seconds, name: "CHATONE_SOCKET_PING_INTERVAL")
+        }
+        if let seconds = env["CHATONE_SOCKET_PING_TIMEOUT"] {
+            config.socketPingTimeout = try parseSeconds(seconds, name: "CHATONE_SOCKET_PING_TIMEOUT")
         }
         return config
     }

@@ -26,7 +26,7 @@ struct ConversationController {
             guard body.type == "direct" else { throw ChatError.validation("type must be \"direct\" or \"group\"", field: "type") }
             guard let userId = body.userId else { throw ChatError.validation("userId is required", field: "userId") }
             let other = try Validator.id(userId, resource: "user")
-            let (view, created) = try await services.conversations.openDirect(callerID: caller, otherUserID: other)
+            let (view, created) = try await services.realtime.openDirect(callerID: caller, otherUserID: other)
             return try JSONResponse.success(api(view), status: created ? .created : .ok)
         }
         group.get(":conversationId") { _, context in
@@ -44,15 +44,17 @@ struct ConversationController {
             let caller = try context.callerID()
             let id = try conversationID(context)
             let body = try await request.decodeJSON(SendBody.self, context: context)
-            let result = try await services.messages.send(callerID: caller, conversationID: id, content: body.content, clientMessageID: body.clientMessageId)
-            return try JSONResponse.success(APIMessage(result.outcome.message), status: result.outcome.isNew ? .created : .ok)
+            // Through the real-time hub, so the message reaches every live socket exactly as a socket send would.
+            let outcome = try await services.realtime.send(
+                callerID: caller, to: .conversation(id), content: body.content, clientMessageID: body.clientMessageId, fromSocket: nil)
+            return try JSONResponse.success(APIMessage(outcome.message), status: outcome.isNew ? .created : .ok)
         }
         group.post(":conversationId/read") { request, context in
             let caller = try context.callerID()
             let id = try conversationID(context)
             let body = try await request.decodeJSON(ReadBody.self, context: context)
-            let result = try await services.messages.markRead(callerID: caller, conversationID: id, seq: body.seq)
-            return try JSONResponse.success(APIReadState(conversationId: String(id), lastReadSeq: result.lastReadSeq))
+            let lastReadSeq = try await services.realtime.markRead(callerID: caller, conversationID: id, seq: body.seq)
+            return try JSONResponse.success(APIReadState(conversationId: String(id), lastReadSeq: lastReadSeq))
         }
     }
 

@@ -1,0 +1,129 @@
+import Foundation
+import Logging
+import Synchronization
+
+/// Live presence: how many connections each user has, and what happens when that crosses zero.
+///
+/// A user is online from their first live connection until their last one goes. Each crossing becomes a
+/// ``PresenceChange`` that is stored (`lastSeenAt`) and handed to the publisher together with its audience, the
+/// users who share a conversation with that user.
+///
+/// Counting is synchronous under a lock, so ``isOnline(_:)`` answers REST requests without waiting. The follow-up
+/// work (store write, audience query, publishing) is asynchronous, and run strictly one change after another per
+/// user, in the order the counts changed: a quick connect-then-disconnect can never be published as "offline, then
+/// online" and leave contacts with the wrong picture.
+public final class PresenceService: Sendable {
+    /// Receives each change and the ids of the users who should hear about it (never the user themself).
+    public typealias Publisher = @Sendable (PresenceChange, [Int64]) async -> Void
+
+    private struct State {
+        var connections: [Int64: Int] = [:]
+        /// The newest queued follow-up per user; the next one waits for it. Removed once it finishes.
+        var tails: [Int64: (token: UInt64, task: Task<Void, Never>)] = [:]
+        var nextToken: UInt64 = 0
+        var publisher: Publisher?
+    }
+
+    private let store: any ChatStore
+    private let logger: Logger
+    private let state = Mutex(State())
+
+    public init(store: any ChatStore, logger: Logger) {
+        self.store = store
+        self.logger = logger
+    }
+
+    /// Sets who publishes changes. Changes made before a publisher is set are stored but not published.
+    public func setPublisher(_ publisher: @escaping Publisher) {
+        state.withLock { $0.publisher = publisher }
+    }
+
+    /// Whether the user has at least one live connection right now.
+    public func isOnline(_ userID: Int64) -> Bool {
+        state.withLock { ($0.connections[userID] ?? 0) > 0 }
+    }
+
+    /// The number of the user's live connections.
+    public func connectionCount(_ userID: Int64) -> Int {
+        state.withLock { $0.connections[userID] ?? 0 }
+    }
+
+    /// Records a new live connection of the user. Returns true when it made them online.
+    @discardableResult
+    public func connected(userID: Int64, at date: Date = Date()) -> Bool {
+        state.withLock { state in
+            let count = (state.connections[userID] ?? 0) + 1
+            state.connections[userID] = count
+            guard count == 1 else { return false }
+            enqueue(PresenceChange(userID: userID, online: true, lastSeenAt: Self.wholeMillis(date)), in: &state)
+            return true
+        }
+    }
+
+    /// Records that one of the user's connections went. Returns true when it made them offline.
+    /// A disconnect without a matching connect is ignored.
+    @discardableResult
+    public func disconnected(userID: Int64, at date: Date = Date()) -> Bool {
+        state.withLock { state in
+            guard let count = state.connections[userID], count > 0 else { return false }
+            if count > 1 {
+                state.connections[userID] = count - 1
+                return false
+            }
+            state.connections[userID] = nil
+            enqueue(PresenceChange(userID: userID, online: false, lastSeenAt: Self.wholeMillis(date)), in: &state)
+            return true
+        }
+    }
+
+    /// The users who share at least one conversation with `userID`: everyone who may see their presence.
+    public func audience(of userID: Int64) async throws -> [Int64] {
+        try await store.contactIDs(userID: userID)
+    }
+
+    /// Waits until every change recorded so far has been stored and published.
+    public func settle() async {
+        while let pending = state.withLock({ $0.tails.values.first?.task }) {
+            await pending.value
+        }
+    }
+
+    /// Chains the change's follow-up behind the user's previous one. Called under the lock, so the order of
+    /// the chain is exactly the order of the count changes.
+    private func enqueue(_ change: PresenceChange, in state: inout State) {
+        let previous = state.tails[change.userID]?.task
+        state.nextToken += 1
+        let token = state.nextToken
+        let task = Task {
+            await previous?.value
+            await self.follow(change)
+            self.state.withLock { state in
+                if state.tails[change.userID]?.token == token { state.tails[change.userID] = nil }
+            }
+        }
+        state.tails[change.userID] = (token, task)
+    }
+
+    private func follow(_ change: PresenceChange) async {
+        let metadata: Logger.Metadata = ["user.id": "\(change.userID)", "online": "\(change.online)"]
+        do {
+            try await store.setLastSeen(userID: change.userID, at: change.lastSeenAt)
+        } catch {
+            // Presence still goes out: a missed timestamp is less harmful than contacts with a stale picture.
+            logger.error("storing lastSeenAt failed", metadata: metadata.merging(["error": "\(String(reflecting: error))"]) { $1 })
+        }
+        guard let publisher = state.withLock({ $0.publisher }) else { return }
+        let audience: [Int64]
+        do {
+            audience = try await self.audience(of: change.userID)
+        } catch {
+            logger.error("presence audience query failed", metadata: metadata.merging(["error": "\(String(reflecting: error))"]) { $1 })
+            return
+        }
+        await publisher(change, audience)
+    }
+
+    private static func wholeMillis(_ date: Date) -> Date {
+        Date(timeIntervalSince1970: (date.timeIntervalSince1970 * 1000).rounded(.down) / 1000)
+    }
+}

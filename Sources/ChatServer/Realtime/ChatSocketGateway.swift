@@ -1,0 +1,122 @@
+import ChatCore
+import Foundation
+import Logging
+import SocketIO
+
+/// ChatOne's real-time API (API.md, "Real time") on a Socket.IO namespace.
+///
+/// - Connecting needs an access token (`auth.token`, or `Authorization: Bearer` on the handshake request); a
+///   socket is disconnected when its token expires unless `auth:renew` brought a fresh one of the same user.
+/// - Each socket joins the room of its user, `user:<id>`: every delivery is addressed to users, so all of a
+///   user's devices and tabs hear it. The connection count per user is presence.
+/// - Handlers only decode and validate; the chat work is the ``RealtimeHub``'s and the ChatCore services'.
+///   Each answers through ``SocketAck`` with the REST envelope.
+///
+/// The library runs a connection's handlers one at a time in arrival order, so one device's sends are stored
+/// (and get their `seq`) in the order it sent them.
+struct ChatSocketGateway: Sendable {
+    let services: ChatServices
+    let logger: Logger
+
+    /// The room every socket of a user is in.
+    static func room(of userID: Int64) -> String { "user:\(userID)" }
+
+    func install(on namespace: SocketIONamespace) {
+        namespace.use { socket in try await authenticate(socket) }
+        namespace.onConnection { socket in connected(socket) }
+        namespace.onDisconnect { socket, reason in disconnected(socket, reason: reason) }
+        namespace.on(RealtimeEvent.messageSend) { event in await SocketAck.respond(to: event, logger: logger) { try await send(event) } }
+        namespace.on(RealtimeEvent.messageRead) { event in await SocketAck.respond(to: event, logger: logger) { try await read(event) } }
+        namespace.on(RealtimeEvent.typing) { event in await SocketAck.respond(to: event, logger: logger) { try await typing(event) } }
+        namespace.on(RealtimeEvent.authRenew) { event in await SocketAck.respond(to: event, logger: logger) { try await renew(event) } }
+    }
+
+    // MARK: Connection life
+
+    /// Connection middleware: the token must be valid, unexpired and of a live login. The reason for a refusal
+    /// stays in the server log (at debug level, and never the token); clients only learn "unauthorized".
+    private func authenticate(_ socket: SocketIOSocket) async throws {
+        let identity: AccessTokenIdentity
+        do {
+            guard let token = socket.handshake.bearerToken else { throw ChatError.unauthorized("missing token") }
+            identity = try await services.auth.authenticate(accessToken: token)
+        } catch {
+            logger.debug("socket refused", metadata: ["reason": "\((error as? ChatError)?.publicMessage ?? "\(type(of: error))")"])
+            throw SocketIOConnectError("unauthorized", data: ["code": "UNAUTHORIZED"])
+        }
+        socket[SocketSession.Key.self] = SocketSession(identity: identity)
+        // Joined before the CONNECT reply goes out, so nothing addressed to the user after the client sees itself
+        // connected can miss this socket. (Should the connection close before that reply, this room entry stays
+        // in the adapter for a socket that never connected and gets nothing; presence is only counted in
+        // `connected`, so it cannot be left behind that way.)
+        await socket.join(Self.room(of: identity.userID))
+    }
+
+    private func connected(_ socket: SocketIOSocket) {
+        guard let session = socket[SocketSession.Key.self] else { return }
+        session.start { [logger] in
+            logger.info("socket token expired; disconnecting", metadata: ["user.id": "\(session.userID)", "socket.id": "\(socket.id)"])
+            socket.disconnect()
+        }
+        services.presence.connected(userID: session.userID)
+        logger.debug("socket connected", metadata: ["user.id": "\(session.userID)", "socket.id": "\(socket.id)"])
+    }
+
+    private func disconnected(_ socket: SocketIOSocket, reason: SocketIODisconnectReason) {
+        guard let session = socket[SocketSession.Key.self] else { return }
+        session.end()
+        services.presence.disconnected(userID: session.userID)
+        logger.debug("socket disconnected", metadata: ["user.id": "\(session.userID)", "socket.id": "\(socket.id)", "reason": "\(reason)"])
+    }
+
+    // MARK: Events
+
+    private func send(_ event: SocketIOEvent) async throws -> APIMessage {
+        let caller = try callerID(event)
+        let payload = try SocketAck.payload(SocketPayload.Send.self, of: event)
+        let target: RealtimeHub.Target
+        switch (payload.conversationId, payload.toUserId) {
+        case (let conversation?, nil): target = .conversation(try Validator.id(conversation, resource: "conversation"))
+        case (nil, let user?): target = .user(try Validator.id(user, resource: "user"))
+        case (nil, nil): throw ChatError.validation("conversationId or toUserId is required", field: "conversationId")
+        case (_?, _?): throw ChatError.validation("give conversationId or toUserId, not both", field: "toUserId")
+        }
+        let outcome = try await services.realtime.send(
+            callerID: caller, to: target, content: payload.content, clientMessageID: payload.clientMessageId, fromSocket: event.socket.id)
+        return APIMessage(outcome.message)
+    }
+
+    private func read(_ event: SocketIOEvent) async throws -> APIReadState {
+        let caller = try callerID(event)
+        let payload = try SocketAck.payload(SocketPayload.Read.self, of: event)
+        let conversationID = try Validator.id(payload.conversationId, resource: "conversation")
+        let lastReadSeq = try await services.realtime.markRead(callerID: caller, conversationID: conversationID, seq: payload.seq)
+        return APIReadState(conversationId: String(conversationID), lastReadSeq: lastReadSeq)
+    }
+
+    private func typing(_ event: SocketIOEvent) async throws -> APIEmpty {
+        let caller = try callerID(event)
+        let payload = try SocketAck.payload(SocketPayload.Typing.self, of: event)
+        let conversationID = try Validator.id(payload.conversationId, resource: "conversation")
+        try await services.realtime.typing(callerID: caller, conversationID: conversationID, isTyping: payload.isTyping)
+        return APIEmpty()
+    }
+
+    /// A fresh token of the same user moves the socket's expiry; any other token is refused and changes nothing.
+    private func renew(_ event: SocketIOEvent) async throws -> APIRenewal {
+        guard let session = event.socket[SocketSession.Key.self] else { throw ChatError.unauthorized() }
+        let payload = try SocketAck.payload(SocketPayload.Renew.self, of: event)
+        let identity = try await services.auth.authenticate(accessToken: payload.token)
+        guard identity.userID == session.userID else {
+            logger.notice("auth:renew with another user's token refused", metadata: ["user.id": "\(session.userID)", "socket.id": "\(event.socket.id)"])
+            throw ChatError.unauthorized("token belongs to another user")
+        }
+        session.renew(until: identity.expiresAt)
+        return APIRenewal(expiresAt: identity.expiresAt)
+    }
+
+    private func callerID(_ event: SocketIOEvent) throws -> Int64 {
+        guard let session = event.socket[SocketSession.Key.self] else { throw ChatError.unauthorized() }
+        return session.userID
+    }
+}

@@ -1,0 +1,12 @@
+/// The Socket.IO event names of API.md.
+enum RealtimeEvent {
+    static let messageSend = "message:send"
+    static let messageNew = "message:new"
+    static let messageRead = "message:read"
+    static let typing = "typing"
+    static let authRenew = "auth:renew"
+    static let presenceUpdate = "presence:update"
+    static let conversationNew = "conversation:new"
+    static let conversationUpdate = "conversation:update"
+    static let conversationRemoved = "conversation:removed"
+}

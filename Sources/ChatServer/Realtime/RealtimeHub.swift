@@ -1,0 +1,89 @@
+import ChatCore
+
+/// The chat behaviour behind real time, shared by the Socket.IO handlers and the REST controllers so that a
+/// message sent either way is stored, acknowledged and delivered the same way.
+///
+/// It calls the ChatCore services (no SQL here) and announces the results through the ``RealtimeEmitter``.
+final class RealtimeHub: Sendable {
+    /// Where a `message:send` goes.
+    enum Target: Sendable, Equatable {
+        case conversation(Int64)
+        /// The direct conversation with this user, created when it does not exist yet.
+        case user(Int64)
+    }
+
+    let emitter: RealtimeEmitter
+    let deliveries: MessageDeliveryQueue
+    let presence: PresenceService
+    private let conversations: ConversationService
+    private let messages: MessageService
+
+    init(
+        conversations: ConversationService, messages: MessageService, presence: PresenceService, deliveries: MessageDeliveryQueue,
+        emitter: RealtimeEmitter
+    ) {
+        self.conversations = conversations
+        self.messages = messages
+        self.presence = presence
+        self.deliveries = deliveries
+        self.emitter = emitter
+    }
+
+    /// Stores a message and delivers it to every socket of every member except `fromSocket` (nil over REST: the
+    /// author's sockets hear it too). Returns once it is durably stored; an idempotent retry returns the stored
+    /// message and delivers nothing.
+    func send(callerID: Int64, to target: Target, content: String, clientMessageID: String?, fromSocket: String?) async throws
+        -> AppendOutcome
+    {
+        let conversationID: Int64
+        switch target {
+        case .conversation(let id):
+            conversationID = id
+        case .user(let otherID):
+            // Checked before the conversation is opened, so a bad message never leaves an empty conversation behind.
+            _ = try Validator.content(content)
+            _ = try Validator.clientMessageID(clientMessageID)
+            conversationID = try await openDirect(callerID: callerID, otherUserID: otherID).view.conversation.id
+        }
+        let result = try await messages.send(callerID: callerID, conversationID: conversationID, content: content, clientMessageID: clientMessageID)
+        await deliveries.deliver(result.outcome.message, to: result.memberIDs, except: fromSocket)
+        return result.outcome
+    }
+
+    /// The direct conversation of two users, created on first contact; when this call created it, the other user
+    /// hears `conversation:new` (the caller has the answer). REST and `message:send` by user id both open it here.
+    func openDirect(callerID: Int64, otherUserID: Int64) async throws -> (view: ConversationView, created: Bool) {
+        let (view, created) = try await conversations.openDirect(callerID: callerID, otherUserID: otherUserID)
+        if created { await announceNewConversation(view.conversation, createdBy: callerID) }
+        return (view, created)
+    }
+
+    /// Moves the caller's read marker forward and tells the other members where it now stands.
+    func markRead(callerID: Int64, conversationID: Int64, seq: Int64) async throws -> Int64 {
+        let result = try await messages.markRead(callerID: callerID, conversationID: conversationID, seq: seq)
+        let receipt = APIReadReceipt(conversationId: String(conversationID), userId: String(callerID), lastReadSeq: result.lastReadSeq)
+        await emitter.emit(RealtimeEvent.messageRead, receipt, toUsers: result.memberIDs.filter { $0 != callerID })
+        return result.lastReadSeq
+    }
+
+    /// Relays a typing indicator to the other members; nothing is stored.
+    func typing(callerID: Int64, conversationID: Int64, isTyping: Bool) async throws {
+        let members = try await conversations.requireMembership(conversationID: conversationID, callerID: callerID)
+        let typing = APITyping(conversationId: String(conversationID), userId: String(callerID), isTyping: isTyping)
+        await emitter.emit(RealtimeEvent.typing, typing, toUsers: members.filter { $0 != callerID })
+    }
+
+    /// `conversation:new` (or `conversation:update`) to each of `userIDs`, each with their own view of the
+    /// conversation (their unread count); users who are not members are skipped. Group changes go out this way too.
+    func announce(_ event: String, conversation: Conversation, to userIDs: [Int64]) async {
+        for userID in userIDs where conversation.member(userID) != nil {
+            let view = ConversationView(conversation: conversation, viewerID: userID)
+            await emitter.emit(event, APIConversation(view, isOnline: presence.isOnline), toUsers: [userID])
+        }
+    }
+
+    /// `conversation:new` to every member but its creator.
+    private func announceNewConversation(_ conversation: Conversation, createdBy creatorID: Int64) async {
+        await announce(RealtimeEvent.conversationNew, conversation: conversation, to: conversation.members.map(\.user.id).filter { $0 != creatorID })
+    }
+}

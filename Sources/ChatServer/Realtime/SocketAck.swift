@@ -1,0 +1,60 @@
+import ChatCore
+import Logging
+import SocketIO
+
+/// The one place socket failures become API.md envelopes, as ``ErrorEnvelopeMiddleware`` is for REST.
+///
+/// A handler's body either returns the ack's `data` or throws; the client gets `{"success": true, "data": …}` or
+/// `{"success": false, "error": {…}}`. Errors that are not the client's fault are logged and answered with a bare
+/// `INTERNAL_ERROR`. When the client asked for no ack, a failure is only logged: it never disconnects anyone.
+enum SocketAck {
+    static func respond(to event: SocketIOEvent, logger: Logger, _ body: () async throws -> some Encodable & Sendable) async {
+        let reply: JSONValue
+        do {
+            let data = try await body()
+            reply = try JSONValue(encoding: SuccessEnvelope(data: data, page: nil), encoder: APICoding.encoder())
+        } catch {
+            let chatError = classify(error, event: event.name, logger: logger)
+            if event.ack == nil {
+                logger.info(
+                    "socket event without an ack failed", metadata: ["event": "\(event.name)", "code": "\(chatError.code)", "socket.id": "\(event.socket.id)"])
+                return
+            }
+            reply = failure(chatError)
+        }
+        event.ack?.send(arguments: [reply])
+    }
+
+    /// Decodes an event's first argument, which must be a JSON object.
+    static func payload<T: Decodable>(_ type: T.Type, of event: SocketIOEvent) throws -> T {
+        guard let payload = event.payload, case .object = payload else {
+            throw ChatError.validation("payload must be a JSON object")
+        }
+        do {
+            return try payload.decode(as: T.self)
+        } catch let error as DecodingError {
+            throw error.validationError
+        }
+    }
+
+    private static func classify(_ error: any Error, event: String, logger: Logger) -> ChatError {
+        switch error {
+        case let error as ChatError:
+            if case .internal(let detail) = error {
+                logger.error("socket event failed", metadata: ["event": "\(event)", "error": "\(detail)"])
+            }
+            return error
+        case let error as DecodingError:
+            return error.validationError
+        default:
+            logger.error("socket event failed", metadata: ["event": "\(event)", "error": "\(String(reflecting: error))"])
+            return .internal("unhandled")
+        }
+    }
+
+    private static func failure(_ error: ChatError) -> JSONValue {
+        // A fixed shape of strings always encodes; the literal only exists so this can never trap.
+        (try? JSONValue(encoding: ErrorEnvelope(error), encoder: APICoding.encoder()))
+            ?? ["success": false, "error": ["code": "INTERNAL_ERROR", "message": "internal server error"]]
+    }
+}

@@ -1,0 +1,27 @@
+/// The payloads clients send, as API.md lists them. Decoding failures become `VALIDATION_ERROR`s naming the field.
+enum SocketPayload {
+    /// `message:send`: to a conversation, or to a user (their direct conversation).
+    struct Send: Decodable {
+        var conversationId: String?
+        var toUserId: String?
+        var content: String
+        var clientMessageId: String?
+    }
+
+    /// `message:read`.
+    struct Read: Decodable {
+        var conversationId: String
+        var seq: Int64
+    }
+
+    /// `typing`.
+    struct Typing: Decodable {
+        var conversationId: String
+        var isTyping: Bool
+    }
+
+    /// `auth:renew`.
+    struct Renew: Decodable {
+        var token: String
+    }
+}

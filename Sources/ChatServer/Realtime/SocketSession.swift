@@ -1,0 +1,70 @@
+import ChatCore
+import Foundation
+import SocketIO
+import Synchronization
+
+/// Who a connected socket speaks for, and the timer that disconnects it when its access token expires.
+///
+/// Created by the authentication middleware and kept in the socket's storage under ``Key``. Renewing with a fresh
+/// token of the same user replaces the timer; nothing else about the socket changes.
+final class SocketSession: Sendable {
+    /// The socket-storage key of the session.
+    enum Key: SocketIOStorageKey {
+        typealias Value = SocketSession
+    }
+
+    let userID: Int64
+    private let state: Mutex<State>
+
+    private struct State {
+        var expiresAt: Date
+        var onExpiry: (@Sendable () -> Void)?
+        var timer: Task<Void, Never>?
+        var ended = false
+    }
+
+    init(identity: AccessTokenIdentity) {
+        self.userID = identity.userID
+        self.state = Mutex(State(expiresAt: identity.expiresAt))
+    }
+
+    var expiresAt: Date { state.withLock { $0.expiresAt } }
+
+    /// Starts the expiry timer; `onExpiry` runs once the current expiry passes without a renewal.
+    func start(onExpiry: @escaping @Sendable () -> Void) {
+        state.withLock { state in
+            state.onExpiry = onExpiry
+            Self.restartTimer(&state)
+        }
+    }
+
+    /// Moves the expiry to a renewed token's and restarts the timer.
+    func renew(until expiresAt: Date) {
+        state.withLock { state in
+            state.expiresAt = expiresAt
+            Self.restartTimer(&state)
+        }
+    }
+
+    private static func restartTimer(_ state: inout State) {
+        state.timer?.cancel()
+        state.timer = nil
+        guard !state.ended, let onExpiry = state.onExpiry else { return }
+        let delay = max(0, state.expiresAt.timeIntervalSinceNow)
+        state.timer = Task {
+            try? await Task.sleep(for: .milliseconds(Int64((delay * 1000).rounded(.up))))
+            guard !Task.isCancelled else { return }
+            onExpiry()
+        }
+    }
+
+    /// Stops the timer for good; the socket is gone.
+    func end() {
+        state.withLock { state in
+            state.ended = true
+            state.onExpiry = nil
+            state.timer?.cancel()
+            state.timer = nil
+        }
+    }
+}

@@ -1,0 +1,121 @@
+import ChatCore
+import ChatSQL
+import Foundation
+import Logging
+import Synchronization
+import Testing
+
+/// PresenceService and the contacts query over a real SQLite file.
+@Suite struct PresenceServiceTests {
+    /// Everything the publisher was handed, in order.
+    final class Published: Sendable {
+        private let items = Mutex<[(change: PresenceChange, audience: [Int64])]>([])
+        func append(_ change: PresenceChange, _ audience: [Int64]) { items.withLock { $0.append((change, audience)) } }
+        var all: [(change: PresenceChange, audience: [Int64])] { items.withLock { $0 } }
+        func changes(of user: Int64) -> [Bool] { all.filter { $0.change.userID == user }.map(\.change.online) }
+    }
+
+    @Test func onlineAtTheFirstConnectionOfflineAfterTheLast() async throws {
+        try await RealtimeTestStore.with { store, ids in
+            let alice = try await store.insertUser(RealtimeTestStore.newUser("alice", ids))
+            let bob = try await store.insertUser(RealtimeTestStore.newUser("bob", ids))
+            _ = try await store.findOrCreateDirectConversation(RealtimeTestStore.direct(alice.id, bob.id, ids))
+            let presence = PresenceService(store: store, logger: RealtimeTestStore.logger)
+            let published = Published()
+            presence.setPublisher { published.append($0, $1) }
+
+            #expect(!presence.isOnline(alice.id))
+            #expect(presence.connected(userID: alice.id))
+            #expect(presence.isOnline(alice.id))
+            #expect(!presence.connected(userID: alice.id), "a second device is not a change")
+            #expect(presence.connectionCount(alice.id) == 2)
+            #expect(!presence.disconnected(userID: alice.id), "one device left, still online")
+            #expect(presence.isOnline(alice.id))
+            let leftAt = Date(timeIntervalSince1970: 1_800_000_000.123_9)
+            #expect(presence.disconnected(userID: alice.id, at: leftAt))
+            #expect(!presence.isOnline(alice.id))
+            await presence.settle()
+
+            let all = published.all
+            #expect(all.map(\.change.online) == [true, false])
+            #expect(all.allSatisfy { $0.change.userID == alice.id && $0.audience == [bob.id] })
+            // Whole milliseconds, and exactly what the store now holds.
+            #expect(all[1].change.lastSeenAt == Date(timeIntervalSince1970: 1_800_000_000.123))
+            let stored = try await store.user(id: alice.id)
+            #expect(stored?.lastSeenAt == all[1].change.lastSeenAt)
+        }
+    }
+
+    @Test func aDisconnectWithoutAConnectChangesNothing() async throws {
+        try await RealtimeTestStore.with { store, ids in
+            let alice = try await store.insertUser(RealtimeTestStore.newUser("alice", ids))
+            let presence = PresenceService(store: store, logger: RealtimeTestStore.logger)
+            let published = Published()
+            presence.setPublisher { published.append($0, $1) }
+            #expect(!presence.disconnected(userID: alice.id))
+            #expect(presence.connectionCount(alice.id) == 0)
+            await presence.settle()
+            #expect(published.all.isEmpty)
+            #expect(try await store.user(id: alice.id)?.lastSeenAt == nil)
+        }
+    }
+
+    @Test func theAudienceIsEveryoneSharingAConversationAndNobodyElse() async throws {
+        try await RealtimeTestStore.with { store, ids in
+            var users: [String: Int64] = [:]
+            for name in ["alice", "bob", "carol", "dave", "stranger"] {
+                users[name] = try await store.insertUser(RealtimeTestStore.newUser(name, ids)).id
+            }
+            let (alice, bob, carol, dave, stranger) = (users["alice"]!, users["bob"]!, users["carol"]!, users["dave"]!, users["stranger"]!)
+            for (a, b) in [(alice, bob), (carol, alice), (bob, carol), (dave, carol)] {
+                _ = try await store.findOrCreateDirectConversation(RealtimeTestStore.direct(a, b, ids))
+            }
+            let presence = PresenceService(store: store, logger: RealtimeTestStore.logger)
+            #expect(Set(try await presence.audience(of: alice)) == [bob, carol])
+            #expect(try await presence.audience(of: alice).count == 2, "no duplicates")
+            #expect(Set(try await presence.audience(of: carol)) == [alice, bob, dave])
+            #expect(try await presence.audience(of: dave) == [carol])
+            #expect(try await presence.audience(of: stranger) == [])
+            #expect(try await store.contactIDs(userID: 987_654_321) == [])
+        }
+    }
+
+    @Test func concurrentConnectsAndDisconnectsArePublishedInTheOrderTheyHappened() async throws {
+        try await RealtimeTestStore.with { store, ids in
+            var userIDs: [Int64] = []
+            for n in 0..<8 { userIDs.append(try await store.insertUser(RealtimeTestStore.newUser("user\(n)", ids)).id) }
+            let presence = PresenceService(store: store, logger: RealtimeTestStore.logger)
+            let published = Published()
+            presence.setPublisher { change, audience in
+                // A slow publisher widens every window in which a later change could overtake an earlier one.
+                try? await Task.sleep(for: .milliseconds(Int.random(in: 0...3)))
+                published.append(change, audience)
+            }
+            // Each user flaps between online and offline from many tasks at once; every task leaves as it came.
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for user in userIDs {
+                    for _ in 0..<10 {
+                        group.addTask {
+                            for _ in 0..<20 {
+                                presence.connected(userID: user)
+                                await Task.yield()
+                                presence.disconnected(userID: user)
+                            }
+                        }
+                    }
+                }
+                try await group.waitForAll()
+            }
+            await presence.settle()
+            for user in userIDs {
+                let changes = published.changes(of: user)
+                #expect(!presence.isOnline(user))
+                #expect(!changes.isEmpty)
+                // Strictly alternating, starting online and ending offline: never two of a kind in a row.
+                #expect(changes.enumerated().allSatisfy { $0.element == ($0.offset % 2 == 0) }, "user \(user): \(changes)")
+                #expect(changes.last == false)
+                #expect(try await store.user(id: user)?.lastSeenAt != nil)
+            }
+        }
+    }
+}
