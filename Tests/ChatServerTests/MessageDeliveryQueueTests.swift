@@ -85,4 +85,43 @@ import Testing
         #expect(all.last?.except == "s2")
         #expect(await queue.pendingCount == 0)
     }
+
+    @Test func aRevokedMemberHearsNothingMoreEvenFromMessagesStoredBeforeTheRemoval() async throws {
+        let emitted = Emitted()
+        let queue = Self.queue(emitted)
+        // Seq 1 is stored and waiting on nothing; 2 and 3 were stored before the removal with member 2 in their audience.
+        await queue.committed([Self.message(1, 1), Self.message(1, 2), Self.message(1, 3)])
+        await queue.deliver(Self.message(1, 1), to: [1, 2], except: nil)
+        await queue.deliver(Self.message(1, 3), to: [1, 2], except: nil)
+        await queue.revoke([2], from: 1)
+        await queue.deliver(Self.message(1, 2), to: [1, 2], except: nil)
+        #expect(emitted.seqs(1) == [1, 2, 3])
+        #expect(emitted.all.map(\.members) == [[1, 2], [1], [1]])
+        // Added back: they hear the conversation again.
+        await queue.restore([2], to: 1)
+        await queue.committed([Self.message(1, 4)])
+        await queue.deliver(Self.message(1, 4), to: [1, 2], except: nil)
+        #expect(emitted.all.last?.members == [1, 2])
+    }
+
+    @Test func revokeReturnsOnlyAfterTheEmitUnderWayHasFinished() async throws {
+        let emitted = Emitted()
+        let gate = AsyncStream<Void>.makeStream()
+        let queue = MessageDeliveryQueue(stallTimeout: .seconds(30), logger: Self.logger, members: { _ in [1, 2] }) { message, members, except in
+            if message.seq == 1 { for await _ in gate.stream { break } }
+            emitted.append(message, members, except)
+        }
+        await queue.committed([Self.message(1, 1)])
+        let delivery = Task { await queue.deliver(Self.message(1, 1), to: [1, 2], except: nil) }
+        while await !queue.isFlushing(1) { await Task.yield() }
+        let revoked = Task {
+            await queue.revoke([2], from: 1)
+            return emitted.all.count
+        }
+        try await Task.sleep(for: .milliseconds(50))
+        gate.continuation.yield()
+        // The in-flight emit (to the old audience) completes before revoke returns.
+        #expect(await revoked.value == 1)
+        await delivery.value
+    }
 }

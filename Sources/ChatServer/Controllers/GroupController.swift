@@ -15,6 +15,7 @@ struct GroupController {
             let id = try conversationID(context)
             let body = try await Self.decode(RenameBody.self, request, context, listField: nil)
             let change = try await services.groups.rename(callerID: caller, conversationID: id, title: body.title)
+            await services.realtime.publish(change)
             return try JSONResponse.success(try view(change, for: caller))
         }
         group.post(":conversationId/members") { request, context in
@@ -23,6 +24,7 @@ struct GroupController {
             let body = try await Self.decode(AddMembersBody.self, request, context, listField: "userIds")
             let userIDs = try Validator.userIDList(body.userIds, field: "userIds")
             let change = try await services.groups.addMembers(callerID: caller, conversationID: id, userIDs: userIDs)
+            await services.realtime.publish(change)
             return try JSONResponse.success(try view(change, for: caller))
         }
         group.delete(":conversationId/members/:userId") { _, context in
@@ -31,6 +33,7 @@ struct GroupController {
             // A user id that cannot exist cannot be a member either.
             let target = try Validator.id(try context.parameters.require("userId"), resource: "member")
             let change = try await services.groups.removeMember(callerID: caller, conversationID: id, userID: target)
+            await services.realtime.publish(change)
             // Whoever is still a member gets the group as it is now; whoever left gets what a removed member gets
             // over Socket.IO, since the group is no longer theirs to see.
             if let stillMember = change.view(for: caller) {
@@ -46,6 +49,7 @@ struct GroupController {
         guard let memberIds else { throw ChatError.validation("memberIds is required", field: "memberIds") }
         let memberIDs = try Validator.userIDList(memberIds, field: "memberIds")
         let change = try await services.groups.createGroup(callerID: callerID, title: title, memberIDs: memberIDs)
+        await services.realtime.publish(change)
         return try JSONResponse.success(try view(change, for: callerID), status: .created)
     }
 

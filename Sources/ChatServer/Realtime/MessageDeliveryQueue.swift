@@ -37,6 +37,10 @@ actor MessageDeliveryQueue {
     }
 
     private var lines: [Int64: Line] = [:]
+    /// Users removed from a conversation, by conversation, with when: filtered out of its later emits. See ``revoke(_:from:)``.
+    private var revoked: [Int64: [Int64: ContinuousClock.Instant]] = [:]
+    /// Callers of ``revoke(_:from:)`` waiting for an emit already under way in that conversation to finish.
+    private var idleWaiters: [Int64: [CheckedContinuation<Void, Never>]] = [:]
     private let emit: Emit
     private let members: Members
     private let stallTimeout: Duration
@@ -67,6 +71,46 @@ actor MessageDeliveryQueue {
         await flush(conversationID)
     }
 
+    /// Stops the conversation's later emits from reaching `userIDs` (removed members), and returns only once an
+    /// emit already under way in it has finished. So once the removal is announced, nothing more from the
+    /// conversation reaches them, even a message stored just before the removal and still waiting its turn.
+    ///
+    /// A message committed after the removal reads its audience after its commit, so it never names them; the
+    /// revocation only has to outlive messages committed before it. Those are handed over at once, or delivered
+    /// to a fresh member list by the stall watchdog, so a revocation is dropped after ``revocationLifetime``.
+    func revoke(_ userIDs: [Int64], from conversationID: Int64) async {
+        guard !userIDs.isEmpty else { return }
+        let now = ContinuousClock.now
+        pruneRevocations(now: now)
+        for userID in userIDs { revoked[conversationID, default: [:]][userID] = now }
+        guard lines[conversationID]?.flushing == true else { return }
+        await withCheckedContinuation { idleWaiters[conversationID, default: []].append($0) }
+    }
+
+    /// Lets users added (back) to a conversation hear it again.
+    func restore(_ userIDs: [Int64], to conversationID: Int64) {
+        for userID in userIDs { revoked[conversationID]?[userID] = nil }
+        if revoked[conversationID]?.isEmpty == true { revoked[conversationID] = nil }
+    }
+
+    private var revocationLifetime: Duration { stallTimeout * 4 }
+
+    private func pruneRevocations(now: ContinuousClock.Instant) {
+        let lifetime = revocationLifetime
+        for (conversationID, users) in revoked {
+            let live = users.filter { now - $0.value < lifetime }
+            revoked[conversationID] = live.isEmpty ? nil : live
+        }
+    }
+
+    private func audience(_ route: Route, in conversationID: Int64) -> [Int64] {
+        guard let removed = revoked[conversationID] else { return route.memberIDs }
+        return route.memberIDs.filter { removed[$0] == nil }
+    }
+
+    /// Whether an emit of the conversation is under way.
+    func isFlushing(_ conversationID: Int64) -> Bool { lines[conversationID]?.flushing == true }
+
     /// Messages lined up and not yet emitted, over all conversations.
     var pendingCount: Int { lines.values.reduce(0) { $0 + $1.entries.count } }
 
@@ -76,14 +120,21 @@ actor MessageDeliveryQueue {
         // Re-read the line after every emit: deliveries that arrived meanwhile extend the run.
         while let head = lines[conversationID]?.entries.first, let route = head.route {
             lines[conversationID]?.entries.removeFirst()
-            await emit(head.message, route.memberIDs, route.exceptSocket)
+            await emit(head.message, audience(route, in: conversationID), route.exceptSocket)
+            // The emit a revoker waited on is done; the ones after it already see the revocation.
+            resumeIdleWaiters(conversationID)
         }
         lines[conversationID]?.flushing = false
+        resumeIdleWaiters(conversationID)
         if lines[conversationID]?.entries.isEmpty == true {
             lines[conversationID] = nil
         } else {
             armWatchdog(conversationID)
         }
+    }
+
+    private func resumeIdleWaiters(_ conversationID: Int64) {
+        for waiter in idleWaiters.removeValue(forKey: conversationID) ?? [] { waiter.resume() }
     }
 
     private func armWatchdog(_ conversationID: Int64) {
