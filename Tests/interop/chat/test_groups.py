@@ -288,18 +288,34 @@ def test_member_removed_mid_conversation_hears_nothing_more_and_is_refused_every
 
 # --------------------------------------------------------------------------------------------- 4. the race
 
-RACE_ROUNDS = 5
-BURST_PER_DEVICE = 40
+RACE_ROUNDS = 8
+BURST_PER_DEVICE = 40  # socket sends per sending device (two of bob's)
+REST_THREADS = 4  # plus dave sending over REST from this many threads at once: many appends in flight
+REST_PER_THREAD = 10
 REMOVE_AFTER_ACKS = 12  # the removal goes out while most of the burst is still in flight
 
 
 def test_a_message_racing_a_removal_never_reaches_the_removed_member_after_the_removal_ack(server, devices):
+    """Bob bursts messages (and typing) from two sockets, dave over REST from several threads, dave reads and bob
+    types continuously, while alice removes carol; repeated RACE_ROUNDS times, each in a fresh group.
+
+    "After the removal ack" is checked on carol's own connections, in the order packets came off the wire:
+    nothing of the group after her conversation:removed, and nothing after the answer to a request she made once
+    the DELETE had been answered (the server answers it only after the removal was acknowledged, and writes one
+    connection's packets in order). Every message she did get has a seq the removal's answer had already
+    stored (`lastSeq` of the DELETE answer) and they form a gap-free prefix.
+    The wall-clock comparison with the DELETE answer is printed, not asserted: the server queues packets per
+    connection and writes them from that connection's writer, so frames queued before the answer (the
+    conversation:removed included) can leave, and be read by the client's threads, a few ms after the answer
+    on another connection — observed up to ~50 ms under load without anything arriving out of order.
+    """
     alice, bob, carol, dave = (server.register(n) for n in ("alice", "bob", "carol", "dave"))
     b1, b2 = wired(server, devices, bob), wired(server, devices, bob)  # the senders
     x1, x2 = wired(server, devices, carol), wired(server, devices, carol, transports=["polling"])  # the removed
     d1 = wired(server, devices, dave)  # a member who stays, and must get everything
-    total = 2 * BURST_PER_DEVICE
+    total = 2 * BURST_PER_DEVICE + REST_THREADS * REST_PER_THREAD
     rounds_that_bit = 0
+    violations: list[str] = []
 
     for round_no in range(RACE_ROUNDS):
         cid = create_group(server, alice, f"race {round_no}", [bob, carol, dave])["id"]
@@ -326,18 +342,39 @@ def test_a_message_racing_a_removal_never_reaches_the_removed_member_after_the_r
                 if n % 8 == 0:  # typing mixed into the burst: it must stop reaching carol too
                     device.client.emit("typing", {"conversationId": cid, "isTyping": n % 16 == 0}, callback=lambda *_: None)
 
+        def rest_burst(label):
+            for n in range(REST_PER_THREAD):
+                response = server.request("POST", f"/api/v1/conversations/{cid}/messages", dave.token,
+                                          {"content": f"{label} {n}"})
+                on_ack(response.json())
+
         senders = [threading.Thread(target=burst, args=(device, label)) for device, label in ((b1, "b1"), (b2, "b2"))]
+        senders += [threading.Thread(target=rest_burst, args=(f"rest{n}",)) for n in range(REST_THREADS)]
         for thread in senders:
             thread.start()
         assert enough.wait(WAIT), f"round {round_no}: only {len(acks)} acks, failures {failures[:3]}"
-        # A receipt racing too: dave reads what he has seen so far.
-        with lock:
-            read_seq = max(m["data"]["seq"] for m in acks)
-        d1.client.emit("message:read", {"conversationId": cid, "seq": read_seq}, callback=lambda *_: None)
 
+        # Receipts and typing race the removal too: dave keeps reading what has been acked so far, and bob keeps
+        # typing, from just before the DELETE until just after its answer.
+        removal_done = threading.Event()
+
+        def chatter():
+            while not removal_done.is_set():
+                with lock:
+                    read_seq = max(m["data"]["seq"] for m in acks)
+                d1.client.emit("message:read", {"conversationId": cid, "seq": read_seq}, callback=lambda *_: None)
+                b1.client.emit("typing", {"conversationId": cid, "isTyping": True}, callback=lambda *_: None)
+                time.sleep(0.002)
+
+        chatterer = threading.Thread(target=chatter)
+        chatterer.start()
+        time.sleep(0.005)
         t_request = time.monotonic()
         response = server.request("DELETE", f"/api/v1/conversations/{cid}/members/{carol.id}", alice.token)
         t_removed_ack = time.monotonic()
+        time.sleep(0.005)
+        removal_done.set()
+        chatterer.join(WAIT)
         assert response.status_code == 200, response.text
         cut = response.json()["data"]["lastSeq"]  # the last seq stored before the removal committed (or later)
         assert carol.id not in member_ids(response.json()["data"])
@@ -361,34 +398,41 @@ def test_a_message_racing_a_removal_never_reaches_the_removed_member_after_the_r
         time.sleep(SETTLE)  # late deliveries to carol would have arrived by now
 
         for device in (x1, x2):
+            where = f"round {round_no}, carol's {'WebSocket' if device is x1 else 'polling'} socket"
             log = [entry for entry in device.wire_log(marks[device])
                    if entry[1] == "ack" or concerns(entry[2], entry[3], cid)]
             removed_at = [i for i, (_, kind, name, _) in enumerate(log) if kind == "event" and name == "conversation:removed"]
-            assert len(removed_at) == 1, f"round {round_no}: conversation:removed {len(removed_at)} times"
+            assert len(removed_at) == 1, f"{where}: conversation:removed {len(removed_at)} times"
             probe_at = next(i for i, (_, kind, _, _) in enumerate(log) if kind == "ack")
             after_removed = [(name, payload) for _, kind, name, payload in log[removed_at[0] + 1:] if kind == "event"]
             after_ack = [(name, payload) for _, kind, name, payload in log[probe_at + 1:] if kind == "event"]
-            assert after_removed == [], f"round {round_no}: after conversation:removed carol got {after_removed[:3]}"
-            assert after_ack == [], f"round {round_no}: after the removal ack carol got {after_ack[:3]}"
-            assert removed_at[0] < probe_at, "conversation:removed must reach carol before anything she asks afterwards"
+            if after_removed:
+                violations.append(f"{where}: after conversation:removed got {[n for n, _ in after_removed]}: {after_removed[:2]}")
+            if after_ack:
+                violations.append(f"{where}: after the answer to a request made after the DELETE answer got "
+                                  f"{[n for n, _ in after_ack]}")
+            if removed_at[0] > probe_at:
+                violations.append(f"{where}: conversation:removed came after the answer to a later request")
 
             got = [(t, payload) for t, kind, name, payload in log if kind == "event" and name == "message:new"]
             got_seqs = [payload["seq"] for _, payload in got]
             # In seq order and without a gap: a prefix of what was stored while carol was a member.
-            assert got_seqs == list(range(1, len(got_seqs) + 1)), f"round {round_no}: carol got seqs {got_seqs}"
-            assert all(seq <= cut for seq in got_seqs), f"round {round_no}: carol got seq > {cut}, stored after her removal"
+            if got_seqs != list(range(1, len(got_seqs) + 1)):
+                violations.append(f"{where}: message:new seqs not a gap-free prefix: {got_seqs}")
+            if any(seq > cut for seq in got_seqs):
+                violations.append(f"{where}: message:new seq > {cut} (stored after the removal): {[q for q in got_seqs if q > cut]}")
             t_removed_event = log[removed_at[0]][0]
-            assert all(t <= t_removed_event for t, _ in got)
             late = [payload["seq"] for t, payload in got if t > t_removed_ack]
-            print(f"round {round_no} {'ws  ' if device is x1 else 'poll'}: removal cut at seq {cut}/{total}; "
-                  f"carol got {len(got_seqs)} messages; DELETE took {(t_removed_ack - t_request) * 1000:.1f} ms; "
-                  f"conversation:removed arrived {(t_removed_event - t_removed_ack) * 1000:+.1f} ms after the DELETE answer; "
-                  f"last message:new {((got[-1][0] - t_removed_ack) * 1000 if got else float('nan')):+.1f} ms; "
-                  f"message:new stamped after the answer (sent before it, read later by another thread): {late}")
+            print(f"{where}: removal cut at seq {cut}/{total}; carol got {len(got_seqs)} messages; "
+                  f"DELETE took {(t_removed_ack - t_request) * 1000:.1f} ms; conversation:removed read "
+                  f"{(t_removed_event - t_removed_ack) * 1000:+.1f} ms after the DELETE answer; last message:new "
+                  f"{((got[-1][0] - t_removed_ack) * 1000 if got else float('nan')):+.1f} ms; message:new read after "
+                  f"the DELETE answer (queued on carol's line before conversation:removed): {late}")
         if 0 < cut < total:
             rounds_that_bit += 1
     # Nothing to assert about luck, but say whether the removal really landed inside the bursts.
     print(f"the removal landed mid-burst in {rounds_that_bit} of {RACE_ROUNDS} rounds")
+    assert violations == [], "\n".join(violations)
 
 
 # --------------------------------------------------------------------------------------------- 5. leave
