@@ -11,7 +11,6 @@ from __future__ import annotations
 import statistics
 import threading
 import time
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 import engineio
