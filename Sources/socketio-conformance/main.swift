@@ -1,7 +1,11 @@
 // socketio-conformance: the server the official Engine.IO v4 and Socket.IO v5 test suites expect,
 // plus a few extra namespaces and events for this repository's interop tests.
 //
-// Usage: socketio-conformance [--port N]   (default 3000, listens on 127.0.0.1)
+// Usage: socketio-conformance [--port N] [--idle-timeout SECONDS] [--ping-interval MS]
+//   --port           default 3000, listens on 127.0.0.1
+//   --idle-timeout   close connections with no HTTP request in progress for this long
+//                    (default 60, 0 turns it off; WebSocket connections are exempt)
+//   --ping-interval  Engine.IO pingInterval of both endpoints in milliseconds (default 300)
 //
 // Settings the suites assume: pingInterval 300 ms, pingTimeout 200 ms, maxPayload 1000000,
 // connectTimeout 1000 ms.
@@ -27,18 +31,33 @@ import Hummingbird
 import Logging
 import SocketIO
 
+let usage = "usage: socketio-conformance [--port N] [--idle-timeout SECONDS] [--ping-interval MS]"
 var port = 3000
+var idleTimeout: Duration? = .seconds(60)
+var pingInterval: Duration = .milliseconds(300)
 var arguments = CommandLine.arguments.dropFirst().makeIterator()
 while let argument = arguments.next() {
     switch argument {
     case "--port":
         guard let value = arguments.next(), let parsed = Int(value) else {
-            print("usage: socketio-conformance [--port N]")
+            print(usage)
             exit(2)
         }
         port = parsed
+    case "--idle-timeout":
+        guard let value = arguments.next(), let seconds = Double(value), seconds >= 0, seconds.isFinite else {
+            print(usage)
+            exit(2)
+        }
+        idleTimeout = seconds == 0 ? nil : .milliseconds(Int64((seconds * 1000).rounded()))
+    case "--ping-interval":
+        guard let value = arguments.next(), let milliseconds = Int(value), milliseconds > 0 else {
+            print(usage)
+            exit(2)
+        }
+        pingInterval = .milliseconds(milliseconds)
     case "--help", "-h":
-        print("usage: socketio-conformance [--port N]")
+        print(usage)
         exit(0)
     default:
         print("unknown argument \(argument)")
@@ -52,7 +71,7 @@ logger.logLevel = .warning
 let io = SocketIOServer(
     configuration: .init(
         path: "/socket.io",
-        pingInterval: .milliseconds(300),
+        pingInterval: pingInterval,
         pingTimeout: .milliseconds(200),
         maxPayload: 1_000_000,
         connectTimeout: .milliseconds(1000),
@@ -72,7 +91,7 @@ struct EchoDelegate: EngineIOSocketDelegate {
 let echo = EngineIOServer(
     configuration: .init(
         path: "/engine.io",
-        pingInterval: .milliseconds(300),
+        pingInterval: pingInterval,
         pingTimeout: .milliseconds(200),
         maxPayload: 1_000_000,
         allowedOrigins: ["*"]
@@ -129,7 +148,7 @@ echo.addRoutes(to: router)
 
 let app = Application(
     router: router,
-    server: .socketIO(io, engines: [echo]),
+    server: .socketIO(io, engines: [echo], idleTimeout: idleTimeout),
     configuration: .init(address: .hostname("127.0.0.1", port: port), serverName: "socketio-conformance"),
     services: [io],
     logger: logger

@@ -1,5 +1,6 @@
 public import HummingbirdCore
 import HummingbirdWebSocket
+import NIOCore
 
 extension HTTPServerBuilder {
     /// HTTP/1.1 with WebSocket upgrade for the given Engine.IO endpoints.
@@ -9,12 +10,19 @@ extension HTTPServerBuilder {
     /// large as the biggest endpoint's `maxPayload`; WebSocket-level auto-ping is off because
     /// Engine.IO has its own heartbeat.
     ///
+    /// A connection with no HTTP request in progress for `idleTimeout` is closed: one that never
+    /// sends a (complete) request head, and a keep-alive connection idle between requests. A
+    /// long-polling GET the server holds counts as in progress, and WebSocket connections are
+    /// exempt (Engine.IO's heartbeat watches them). `http1.idleTimeout`, Hummingbird's own, only
+    /// applies after a first request, so it does not cover connections that send nothing.
+    ///
     /// ```swift
     /// let app = Application(router: router, server: .engineIO([io.engine]), configuration: ...)
     /// ```
     public static func engineIO(
         _ endpoints: [EngineIOServer],
-        http1: HTTP1Channel.Configuration = .init()
+        http1: HTTP1Channel.Configuration = .init(),
+        idleTimeout: Duration? = .seconds(60)
     ) -> HTTPServerBuilder {
         let maxPayload = endpoints.map(\.configuration.maxPayload).max() ?? (1 << 20)
         let configuration = HTTP1WebSocketUpgradeChannel.Configuration(
@@ -28,7 +36,8 @@ extension HTTPServerBuilder {
                         if let result = endpoint.shouldUpgrade(request) { return result }
                     }
                     return .dontUpgrade
-                }
+                },
+                idleTimeout: idleTimeout.map { TimeAmount($0) }
             )
         }
     }

@@ -12,14 +12,19 @@ extension SocketIOServer {
 extension HTTPServerBuilder {
     /// HTTP/1.1 with the WebSocket upgrade for these Socket.IO servers (and raw Engine.IO endpoints).
     ///
+    /// `idleTimeout` closes connections with no HTTP request in progress for that long (never
+    /// WebSocket connections, nor a held long-polling GET); `nil` turns it off. See
+    /// `engineIO(_:http1:idleTimeout:)`.
+    ///
     /// ```swift
     /// Application(router: router, server: .socketIO(io), ...)
     /// ```
     public static func socketIO(
         _ servers: SocketIOServer...,
         engines: [EngineIOServer] = [],
-        http1: HTTP1Channel.Configuration = .init()
+        http1: HTTP1Channel.Configuration = .init(),
+        idleTimeout: Duration? = .seconds(60)
     ) -> HTTPServerBuilder {
-        .engineIO(servers.map(\.engine) + engines, http1: http1)
+        .engineIO(servers.map(\.engine) + engines, http1: http1, idleTimeout: idleTimeout)
     }
 }
