@@ -97,6 +97,11 @@ import Testing
         await queue.deliver(Self.message(1, 2), to: [1, 2], except: nil)
         #expect(emitted.seqs(1) == [1, 2, 3])
         #expect(emitted.all.map(\.members) == [[1, 2], [1], [1]])
+        // Events that are not messages (receipts, typing) skip them too, and reach nobody when nobody is left.
+        let heard = Mutex<[[Int64]]>([])
+        await queue.emitEvent(in: 1, to: [1, 2]) { audience in heard.withLock { $0.append(audience) } }
+        await queue.emitEvent(in: 1, to: [2]) { audience in heard.withLock { $0.append(audience) } }
+        #expect(heard.withLock { $0 } == [[1]])
         // Added back: they hear the conversation again.
         await queue.restore([2], to: 1)
         await queue.committed([Self.message(1, 4)])
@@ -113,7 +118,7 @@ import Testing
         }
         await queue.committed([Self.message(1, 1)])
         let delivery = Task { await queue.deliver(Self.message(1, 1), to: [1, 2], except: nil) }
-        while await !queue.isFlushing(1) { await Task.yield() }
+        while await !queue.isEmitting(1) { await Task.yield() }
         let revoked = Task {
             await queue.revoke([2], from: 1)
             return emitted.all.count

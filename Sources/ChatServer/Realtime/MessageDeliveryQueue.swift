@@ -37,10 +37,9 @@ actor MessageDeliveryQueue {
     }
 
     private var lines: [Int64: Line] = [:]
-    /// Users removed from a conversation, by conversation, with when: filtered out of its later emits. See ``revoke(_:from:)``.
-    private var revoked: [Int64: [Int64: ContinuousClock.Instant]] = [:]
-    /// Callers of ``revoke(_:from:)`` waiting for an emit already under way in that conversation to finish.
-    private var idleWaiters: [Int64: [CheckedContinuation<Void, Never>]] = [:]
+    /// Users removed from a conversation: filtered out of its later emits. See ``revoke(_:from:)``.
+    private var revocations: ConversationRevocations
+    private var inFlight = EmitsInFlight()
     private let emit: Emit
     private let members: Members
     private let stallTimeout: Duration
@@ -51,6 +50,9 @@ actor MessageDeliveryQueue {
         self.members = members
         self.stallTimeout = stallTimeout
         self.logger = logger
+        // Emits begun before a removal finish long before this (a stalled head is re-routed to a fresh member
+        // list by the watchdog), so a revocation need not be remembered for longer.
+        self.revocations = ConversationRevocations(lifetime: stallTimeout * 4)
     }
 
     /// Lines up newly committed messages, in commit order.
@@ -71,45 +73,36 @@ actor MessageDeliveryQueue {
         await flush(conversationID)
     }
 
-    /// Stops the conversation's later emits from reaching `userIDs` (removed members), and returns only once an
-    /// emit already under way in it has finished. So once the removal is announced, nothing more from the
-    /// conversation reaches them, even a message stored just before the removal and still waiting its turn.
-    ///
-    /// A message committed after the removal reads its audience after its commit, so it never names them; the
-    /// revocation only has to outlive messages committed before it. Those are handed over at once, or delivered
-    /// to a fresh member list by the stall watchdog, so a revocation is dropped after ``revocationLifetime``.
+    /// Stops the conversation's later emits (messages, and events sent through ``emitEvent(in:to:_:)``) from
+    /// reaching `userIDs` (removed members), and returns only once the emits already under way in it have
+    /// finished. So once the removal is announced, nothing more from the conversation reaches them, not even a
+    /// message stored just before the removal and still waiting its turn.
     func revoke(_ userIDs: [Int64], from conversationID: Int64) async {
         guard !userIDs.isEmpty else { return }
-        let now = ContinuousClock.now
-        pruneRevocations(now: now)
-        for userID in userIDs { revoked[conversationID, default: [:]][userID] = now }
-        guard lines[conversationID]?.flushing == true else { return }
-        await withCheckedContinuation { idleWaiters[conversationID, default: []].append($0) }
+        revocations.revoke(userIDs, from: conversationID)
+        let pending = inFlight.running(in: conversationID)
+        guard !pending.isEmpty else { return }
+        await withCheckedContinuation { inFlight.wait(for: pending, in: conversationID, $0) }
     }
 
     /// Lets users added (back) to a conversation hear it again.
     func restore(_ userIDs: [Int64], to conversationID: Int64) {
-        for userID in userIDs { revoked[conversationID]?[userID] = nil }
-        if revoked[conversationID]?.isEmpty == true { revoked[conversationID] = nil }
+        revocations.restore(userIDs, to: conversationID)
     }
 
-    private var revocationLifetime: Duration { stallTimeout * 4 }
-
-    private func pruneRevocations(now: ContinuousClock.Instant) {
-        let lifetime = revocationLifetime
-        for (conversationID, users) in revoked {
-            let live = users.filter { now - $0.value < lifetime }
-            revoked[conversationID] = live.isEmpty ? nil : live
-        }
-    }
-
-    private func audience(_ route: Route, in conversationID: Int64) -> [Int64] {
-        guard let removed = revoked[conversationID] else { return route.memberIDs }
-        return route.memberIDs.filter { removed[$0] == nil }
+    /// Sends an event about the conversation that is not a message (a read receipt, typing) to those of
+    /// `userIDs` not revoked from it, ordered against revocations as messages are: it reaches a removed member
+    /// before their removal is announced, or not at all.
+    func emitEvent(in conversationID: Int64, to userIDs: [Int64], _ send: @Sendable (_ userIDs: [Int64]) async -> Void) async {
+        let audience = revocations.filter(userIDs, in: conversationID)
+        guard !audience.isEmpty else { return }
+        let id = inFlight.begin(in: conversationID)
+        await send(audience)
+        inFlight.end(id, in: conversationID)
     }
 
     /// Whether an emit of the conversation is under way.
-    func isFlushing(_ conversationID: Int64) -> Bool { lines[conversationID]?.flushing == true }
+    func isEmitting(_ conversationID: Int64) -> Bool { !inFlight.running(in: conversationID).isEmpty }
 
     /// Messages lined up and not yet emitted, over all conversations.
     var pendingCount: Int { lines.values.reduce(0) { $0 + $1.entries.count } }
@@ -120,21 +113,16 @@ actor MessageDeliveryQueue {
         // Re-read the line after every emit: deliveries that arrived meanwhile extend the run.
         while let head = lines[conversationID]?.entries.first, let route = head.route {
             lines[conversationID]?.entries.removeFirst()
-            await emit(head.message, audience(route, in: conversationID), route.exceptSocket)
-            // The emit a revoker waited on is done; the ones after it already see the revocation.
-            resumeIdleWaiters(conversationID)
+            let id = inFlight.begin(in: conversationID)
+            await emit(head.message, revocations.filter(route.memberIDs, in: conversationID), route.exceptSocket)
+            inFlight.end(id, in: conversationID)
         }
         lines[conversationID]?.flushing = false
-        resumeIdleWaiters(conversationID)
         if lines[conversationID]?.entries.isEmpty == true {
             lines[conversationID] = nil
         } else {
             armWatchdog(conversationID)
         }
-    }
-
-    private func resumeIdleWaiters(_ conversationID: Int64) {
-        for waiter in idleWaiters.removeValue(forKey: conversationID) ?? [] { waiter.resume() }
     }
 
     private func armWatchdog(_ conversationID: Int64) {

@@ -62,7 +62,10 @@ final class RealtimeHub: Sendable {
     func markRead(callerID: Int64, conversationID: Int64, seq: Int64) async throws -> Int64 {
         let result = try await messages.markRead(callerID: callerID, conversationID: conversationID, seq: seq)
         let receipt = APIReadReceipt(conversationId: String(conversationID), userId: String(callerID), lastReadSeq: result.lastReadSeq)
-        await emitter.emit(RealtimeEvent.messageRead, receipt, toUsers: result.memberIDs.filter { $0 != callerID })
+        let emitter = self.emitter
+        await deliveries.emitEvent(in: conversationID, to: result.memberIDs.filter { $0 != callerID }) { audience in
+            await emitter.emit(RealtimeEvent.messageRead, receipt, toUsers: audience)
+        }
         return result.lastReadSeq
     }
 
@@ -70,7 +73,10 @@ final class RealtimeHub: Sendable {
     func typing(callerID: Int64, conversationID: Int64, isTyping: Bool) async throws {
         let members = try await conversations.requireMembership(conversationID: conversationID, callerID: callerID)
         let typing = APITyping(conversationId: String(conversationID), userId: String(callerID), isTyping: isTyping)
-        await emitter.emit(RealtimeEvent.typing, typing, toUsers: members.filter { $0 != callerID })
+        let emitter = self.emitter
+        await deliveries.emitEvent(in: conversationID, to: members.filter { $0 != callerID }) { audience in
+            await emitter.emit(RealtimeEvent.typing, typing, toUsers: audience)
+        }
     }
 
     /// `conversation:new` (or `conversation:update`) to each of `userIDs`, each with their own view of the
