@@ -38,6 +38,22 @@ struct ServerTests {
         }
     }
 
+    @Test("events without a handler reach the namespace's fallback; handled ones do not")
+    func unhandledEvents() async throws {
+        let io = makeServer()
+        io.of("/").on("known") { event in event.ack?("known") }
+        io.of("/").onUnhandledEvent { event in event.ack?(.string("unhandled:\(event.name)")) }
+        try await withLiveServer(io) { port, _ in
+            let (ws, reply) = try await connectSocket(port: port, auth: "{}")
+            #expect(reply.hasPrefix("0{\"sid\""))
+            ws.send(#"421["mystery",{"a":1}]"#)
+            #expect(await ws.nextText() == #"431["unhandled:mystery"]"#)
+            ws.send(#"422["known"]"#)
+            #expect(await ws.nextText() == #"432["known"]"#)
+            ws.close()
+        }
+    }
+
     @Test("middleware refuses with message and data, and passes data to handlers")
     func middleware() async throws {
         enum UserKey: SocketIOStorageKey { typealias Value = String }

@@ -29,6 +29,10 @@ struct ChatSocketGateway: Sendable {
         namespace.on(RealtimeEvent.messageRead) { event in await SocketAck.respond(to: event, logger: logger) { try await read(event) } }
         namespace.on(RealtimeEvent.typing) { event in await SocketAck.respond(to: event, logger: logger) { try await typing(event) } }
         namespace.on(RealtimeEvent.authRenew) { event in await SocketAck.respond(to: event, logger: logger) { try await renew(event) } }
+        // An event ChatOne does not know still gets its ack answered, so the client is not left waiting.
+        namespace.onUnhandledEvent { event in
+            await SocketAck.respond(to: event, logger: logger) { () async throws -> APIEmpty in throw ChatError.notFound("unknown event") }
+        }
     }
 
     // MARK: Connection life

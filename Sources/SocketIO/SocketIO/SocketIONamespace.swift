@@ -20,6 +20,7 @@ public final class SocketIONamespace: Sendable {
         var connectionHandlers: [@Sendable (SocketIOSocket) async -> Void] = []
         var disconnectHandlers: [@Sendable (SocketIOSocket, SocketIODisconnectReason) async -> Void] = []
         var eventHandlers: [String: @Sendable (SocketIOEvent) async throws -> Void] = [:]
+        var unhandledEventHandler: (@Sendable (SocketIOEvent) async throws -> Void)?
         var sockets: [String: SocketIOSocket] = [:]
     }
 
@@ -58,6 +59,12 @@ public final class SocketIONamespace: Sendable {
     /// A socket's own handler of the same name (`SocketIOSocket.on`) runs after this one.
     public func on(_ event: String, _ handler: @escaping @Sendable (SocketIOEvent) async throws -> Void) {
         state.withLock { $0.eventHandlers[event] = handler }
+    }
+
+    /// Registers the handler of events that have no handler of their own, here or on the socket: say, to answer
+    /// a client's ack of an event the server does not know, which would otherwise wait until its own timeout.
+    public func onUnhandledEvent(_ handler: @escaping @Sendable (SocketIOEvent) async throws -> Void) {
+        state.withLock { $0.unhandledEventHandler = handler }
     }
 
     // MARK: - Sockets
@@ -146,11 +153,12 @@ public final class SocketIONamespace: Sendable {
         }
         let ack = packet.id.map { SocketIOAck(socket: socket, id: $0) }
         let event = SocketIOEvent(name: name, arguments: Array(elements.dropFirst()), ack: ack, socket: socket)
-        let namespaceHandler = state.withLock { $0.eventHandlers[name] }
+        let (namespaceHandler, fallback) = state.withLock { ($0.eventHandlers[name], $0.unhandledEventHandler) }
         let socketHandler = socket.handler(for: name)
         do {
             if let namespaceHandler { try await namespaceHandler(event) }
             if let socketHandler { try await socketHandler(event) }
+            if namespaceHandler == nil, socketHandler == nil, let fallback { try await fallback(event) }
         } catch {
             logger.debug("event handler failed", metadata: ["event": "\(name)", "error": "\(error)"])
         }

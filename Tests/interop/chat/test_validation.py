@@ -103,3 +103,12 @@ def test_failures_without_an_ack_are_not_fatal(chat):
     assert a1.connected
     message = send(a1, cid, "still fine")
     assert b1.wait_for("message:new", lambda m: m["id"] == message["id"])
+
+
+def test_an_unknown_event_with_an_ack_is_answered_not_found_and_the_socket_stays(chat):
+    alice, bob, cid, a1, b1 = chat
+    error = a1.error("no:such:event", {"conversationId": cid})
+    assert error["code"] == "NOT_FOUND"
+    assert a1.connected
+    message = send(a1, cid, "after an unknown event")
+    assert b1.wait_for("message:new", lambda m: m["id"] == message["id"])
