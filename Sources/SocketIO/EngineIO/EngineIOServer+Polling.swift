@@ -42,16 +42,22 @@ extension EngineIOServer {
     /// packets; the rest waits for the next GET, which clients send at once.
     static let maxPacketsPerPoll = 16
 
-    private func poll(_ session: EngineIOSocket, cors: HTTPFields) async -> EngineIOHTTPResponse {
-        switch session.beginPoll() {
+    /// The answer to a GET or POST that may not start, or nil when it may. A second request of the same kind
+    /// while one is in flight is a protocol error that ends the session, as the reference server does.
+    private func refusal(_ start: EngineIOSocket.PollStart, of session: EngineIOSocket, cors: HTTPFields) -> EngineIOHTTPResponse? {
+        switch start {
+        case .ok:
+            return nil
         case .wrongTransport:
             return .error(.badRequest, headers: cors)
         case .overlap:
             session.close(reason: .transportError)
             return .error(.badRequest, headers: cors)
-        case .ok:
-            break
         }
+    }
+
+    private func poll(_ session: EngineIOSocket, cors: HTTPFields) async -> EngineIOHTTPResponse {
+        if let refusal = refusal(session.beginPoll(), of: session, cors: cors) { return refusal }
         defer { session.endPoll() }
         let frames: [EngineIOFrame]?
         if session.shouldAnswerPollWithNoop {
@@ -76,15 +82,7 @@ extension EngineIOServer {
         cors: HTTPFields,
         collectBody: (Int) async throws -> ByteBuffer
     ) async -> EngineIOHTTPResponse {
-        switch session.beginPost() {
-        case .wrongTransport:
-            return .error(.badRequest, headers: cors)
-        case .overlap:
-            session.close(reason: .transportError)
-            return .error(.badRequest, headers: cors)
-        case .ok:
-            break
-        }
+        if let refusal = refusal(session.beginPost(), of: session, cors: cors) { return refusal }
         defer { session.endPost() }
         let body: ByteBuffer
         do {
