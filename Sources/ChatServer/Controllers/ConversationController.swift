@@ -6,11 +6,11 @@ import Hummingbird
 struct ConversationController {
     let services: ChatServices
 
-    struct ListQuery: Decodable { var cursor: String?; var limit: Int? }
-    struct HistoryQuery: Decodable { var before: Int64?; var after: Int64?; var limit: Int? }
+    struct ListQuery: Decodable { var cursor: String?; var limit: ClientInteger? }
+    struct HistoryQuery: Decodable { var before: ClientInteger?; var after: ClientInteger?; var limit: ClientInteger? }
     struct CreateBody: Decodable { var type: String; var userId: String?; var title: String?; var memberIds: [String]? }
     struct SendBody: Decodable { var content: String; var clientMessageId: String? }
-    struct ReadBody: Decodable { var seq: Int64 }
+    struct ReadBody: Decodable { var seq: ClientInteger }
 
     var routes: RouteCollection<ChatRequestContext> {
         RouteCollection(context: ChatRequestContext.self)
@@ -25,7 +25,7 @@ struct ConversationController {
     @Sendable func list(_ request: Request, context: ChatRequestContext) async throws -> SuccessEnvelope<[APIConversation]> {
         let caller = try context.callerID()
         let query = try request.query(ListQuery.self)
-        let page = try await services.conversations.list(callerID: caller, cursor: query.cursor, limit: query.limit)
+        let page = try await services.conversations.list(callerID: caller, cursor: query.cursor, limit: query.limit?.pageLimit)
         return page.envelope(api)
     }
 
@@ -55,7 +55,7 @@ struct ConversationController {
         let caller = try context.callerID()
         let id = try Self.conversationID(context)
         let query = try request.query(HistoryQuery.self)
-        let page = try await services.messages.history(callerID: caller, conversationID: id, before: query.before, after: query.after, limit: query.limit)
+        let page = try await services.messages.history(callerID: caller, conversationID: id, before: query.before?.value, after: query.after?.value, limit: query.limit?.pageLimit)
         return page.envelope(APIMessage.init)
     }
 
@@ -73,7 +73,7 @@ struct ConversationController {
         let caller = try context.callerID()
         let id = try Self.conversationID(context)
         let body = try await request.decode(as: ReadBody.self, context: context)
-        let lastReadSeq = try await services.realtime.markRead(callerID: caller, conversationID: id, seq: body.seq)
+        let lastReadSeq = try await services.realtime.markRead(callerID: caller, conversationID: id, seq: body.seq.value)
         return SuccessEnvelope(APIReadState(conversationId: String(id), lastReadSeq: lastReadSeq))
     }
 

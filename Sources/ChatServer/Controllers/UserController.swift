@@ -5,7 +5,7 @@ import Hummingbird
 struct UserController {
     let services: ChatServices
 
-    struct SearchQuery: Decodable { var q: String?; var cursor: String?; var limit: Int? }
+    struct SearchQuery: Decodable { var q: String?; var cursor: String?; var limit: ClientInteger? }
 
     var routes: RouteCollection<ChatRequestContext> {
         RouteCollection(context: ChatRequestContext.self)
@@ -16,7 +16,7 @@ struct UserController {
     @Sendable func search(_ request: Request, context: ChatRequestContext) async throws -> SuccessEnvelope<[APIUser]> {
         _ = try context.callerID()
         let query = try request.query(SearchQuery.self)
-        let page = try await services.users.search(query: query.q, cursor: query.cursor, limit: query.limit)
+        let page = try await services.users.search(query: query.q, cursor: query.cursor, limit: query.limit?.pageLimit)
         return page.envelope { APIUser($0, online: services.isOnline($0.id)) }
     }
 

@@ -100,7 +100,7 @@ struct ChatSocketGateway: Sendable {
         let caller = try callerID(event)
         let payload = try SocketAck.payload(SocketPayload.Read.self, of: event)
         let conversationID = try Validator.id(payload.conversationId, resource: "conversation")
-        let lastReadSeq = try await services.realtime.markRead(callerID: caller, conversationID: conversationID, seq: payload.seq)
+        let lastReadSeq = try await services.realtime.markRead(callerID: caller, conversationID: conversationID, seq: payload.seq.value)
         return APIReadState(conversationId: String(conversationID), lastReadSeq: lastReadSeq)
     }
 
