@@ -30,11 +30,12 @@ public struct ChatServices: Sendable {
             let store = SQLChatStore(backend: backend)
             let ids = IDGenerator()
             let limits = RateLimits(config.rateLimits)
-            let bcryptPool = NIOThreadPool(numberOfThreads: max(2, System.coreCount))
+            let bcryptThreads = max(2, System.coreCount)
+            let bcryptPool = NIOThreadPool(numberOfThreads: bcryptThreads)
             bcryptPool.start()
             let signer = try await AccessTokenSigner(secret: jwtSecret, timeToLive: config.accessTokenTTL)
             let auth = AuthService(
-                store: store, hasher: PasswordHasher(cost: config.bcryptCost, threadPool: bcryptPool, maxQueued: config.bcryptQueueLimit),
+                store: store, hasher: PasswordHasher(cost: config.bcryptCost, threadPool: bcryptPool, maxQueued: config.bcryptQueueLimit ?? 4 * bcryptThreads),
                 signer: signer, refreshTokenTTL: config.refreshTokenTTL, ids: ids, logger: logger, limits: limits)
             let conversations = ConversationService(store: store, ids: ids)
             let emitter = RealtimeEmitter(logger: logger)
@@ -50,7 +51,7 @@ public struct ChatServices: Sendable {
                 await emitter.emit(RealtimeEvent.presenceUpdate, APIPresence(change), toUsers: audience)
             }
             let realtime = RealtimeHub(
-                conversations: conversations, messages: messages, presence: presence, deliveries: deliveries, emitter: emitter)
+                conversations: conversations, messages: messages, presence: presence, deliveries: deliveries, emitter: emitter, limits: limits)
             return ChatServices(
                 store: store, backend: backend, auth: auth, users: UserService(store: store), conversations: conversations,
                 messages: messages, presence: presence, isOnline: { presence.isOnline($0) }, limits: limits, realtime: realtime)

@@ -29,8 +29,9 @@ public struct ServerConfig: Sendable {
     public var trustedProxies: [AddressRange] = []
     /// Most sockets one user may have connected at once; the next CONNECT is refused with TOO_MANY_CONNECTIONS.
     public var maxSocketsPerUser = 20
-    /// Most bcrypt hashes running or waiting at once; beyond it login and register answer 429 at once.
-    public var bcryptQueueLimit = 32
+    /// Most bcrypt hashes running or waiting at once; beyond it login and register answer 429 at once. nil: four
+    /// per bcrypt thread, so that the longest wait is about four hashes (one second at cost 12).
+    public var bcryptQueueLimit: Int?
     /// Largest Socket.IO payload (a WebSocket message, a polling POST body, a packet with its attachments).
     public var socketMaxPayload = 64 * 1024
     /// How long a new Engine.IO session may take to complete its Socket.IO CONNECT.
@@ -99,7 +100,6 @@ public struct ServerConfig: Sendable {
         }
         let counts: [(String, WritableKeyPath<ServerConfig, Int>, ClosedRange<Int>)] = [
             ("CHATONE_MAX_SOCKETS_PER_USER", \.maxSocketsPerUser, 1...10_000),
-            ("CHATONE_BCRYPT_QUEUE", \.bcryptQueueLimit, 1...100_000),
             ("CHATONE_SOCKET_MAX_PAYLOAD", \.socketMaxPayload, 1024...100 * 1024 * 1024),
             ("CHATONE_SOCKET_MAX_PENDING", \.socketMaxPendingSessions, 1...1_000_000),
             ("CHATONE_SOCKET_MAX_EVENTS_IN_FLIGHT", \.socketMaxEventsInFlight, 1...10_000),
@@ -110,6 +110,10 @@ public struct ServerConfig: Sendable {
                 throw Self.invalid(name, "an integer from \(range.lowerBound) to \(range.upperBound)")
             }
             self[keyPath: keyPath] = value
+        }
+        if let text = env["CHATONE_BCRYPT_QUEUE"], !text.isEmpty {
+            guard let value = Int(text), (1...100_000).contains(value) else { throw Self.invalid("CHATONE_BCRYPT_QUEUE", "an integer from 1 to 100000") }
+            bcryptQueueLimit = value
         }
         if let seconds = env["CHATONE_SOCKET_CONNECT_TIMEOUT"] {
             socketConnectTimeout = try Self.parseSeconds(seconds, name: "CHATONE_SOCKET_CONNECT_TIMEOUT")
