@@ -177,3 +177,44 @@ struct ClientAddressTests {
         }
     }
 }
+
+@Suite("REST: random query strings and bodies")
+struct QueryFuzzAPITests {
+    @Test("seeded random query strings and bodies on every list, history and write route: 2xx/4xx in the envelope, never a 5xx")
+    func randomInput() async throws {
+        try await TestApp.run(on: .sqlite) { api in
+            let ann = try await api.register("ann")
+            let bob = try await api.register("bob")
+            let id = try await api.conversationID(ann, with: bob)
+            _ = try await api.send(ann, id, "hello")
+            let names = ["before", "after", "limit", "cursor", "q", "seq", "x"]
+            let values = [
+                "0", "-1", "1", "9223372036854775807", "9223372036854775808", "-9223372036854775809", "1e308", "NaN", "%00", "%FF%FE",
+                "", "%", "%2", "a%20b", "🙂", "1.5", "+5", "0x7f", String(repeating: "9", count: 400), "[]", "{}", "null",
+            ]
+            let bodies = [
+                "", "{", "[]", "null", "1", #"{"seq":null}"#, #"{"seq":{}}"#, #"{"content":1}"#, #"{"content":"x","clientMessageId":"#
+                    + String(repeating: "[", count: 2000), #"{"content":"\ud800"}"#, #"{"title":"\u0000"}"#, #"{"userIds":"abc"}"#,
+                #"{"userIds":[1,2]}"#, #"{"seq":9223372036854775807}"#, #"{"seq":-0.0}"#,
+            ]
+            var rng = SystemRandomNumberGenerator()
+            for round in 0..<300 {
+                let query = (0..<Int.random(in: 1...3, using: &rng)).map { _ in "\(names.randomElement()!)=\(values.randomElement()!)" }
+                    .joined(separator: "&")
+                let path = [
+                    "/api/v1/conversations?\(query)", "/api/v1/conversations/\(id)/messages?\(query)", "/api/v1/users?\(query)",
+                ][round % 3]
+                let r = try await api.request(.get, path, token: ann.accessToken)
+                #expect(r.status < 500 && r.json["success"] != nil, "\(path): \(r.status) \(r.raw)")
+                let body = bodies.randomElement()!
+                let target = [
+                    "/api/v1/conversations/\(id)/read", "/api/v1/conversations/\(id)/messages", "/api/v1/conversations",
+                    "/api/v1/conversations/\(id)/members", "/api/v1/auth/login",
+                ][round % 5]
+                let w = try await api.request(.post, target, token: ann.accessToken, body: body)
+                #expect((400..<500).contains(w.status) || w.status < 300, "\(target) \(body): \(w.status) \(w.raw)")
+                #expect(w.json["success"] != nil, "\(target) \(body): \(w.raw)")
+            }
+        }
+    }
+}
