@@ -100,7 +100,7 @@ struct GroupStoreTests {
             let service = GroupService(store: store, ids: Fixtures.ids)
             let ids = try await Self.users(store, "p", count: 8)
             let group = try await Self.group(store, admins: [ids[0]], members: Array(ids[1...]))
-            _ = try await store.appendMessages((0..<5).map { Fixtures.draft(group.id, from: ids[$0]) })
+            _ = try await store.append((0..<5).map { Fixtures.draft(group.id, from: ids[$0]) })
             #expect(try await Self.count(backend, "messages", conversationID: group.id) == 5)
             let changes = try await withThrowingTaskGroup(of: GroupChange.self) { tasks in
                 for id in ids { tasks.addTask { try await service.leave(callerID: id, conversationID: group.id) } }
@@ -131,7 +131,7 @@ struct GroupStoreTests {
             let sends = await withTaskGroup(of: Result<AppendOutcome, any Error>.self) { tasks in
                 for i in 0..<100 {
                     tasks.addTask {
-                        do { return .success(try await appender.append(Fixtures.draft(group.id, from: ids[1], "m\(i)"))) }
+                        do { return .success(try await appender.append(Fixtures.draft(group.id, from: ids[1], "m\(i)")).outcome) }
                         catch { return .failure(error) }
                     }
                 }
@@ -146,7 +146,7 @@ struct GroupStoreTests {
             #expect(removed.conversation?.lastSeq == Int64(stored.count))
             // Afterwards the removed member cannot post at all.
             await #expect(throws: ChatError.notFound("conversation not found")) {
-                _ = try await store.appendMessages([Fixtures.draft(group.id, from: ids[1])])
+                _ = try await store.append([Fixtures.draft(group.id, from: ids[1])])
             }
             #expect(try await store.conversation(id: group.id, memberID: ids[0])?.lastSeq == Int64(stored.count))
         }
@@ -188,7 +188,7 @@ struct GroupStoreTests {
             #expect(created.view(for: ben)?.conversation.title == "Crew")
             #expect(created.view(for: dan) == nil)
 
-            _ = try await store.appendMessages([Fixtures.draft(id, from: ben)])
+            _ = try await store.append([Fixtures.draft(id, from: ben)])
             let renamed = try await service.rename(callerID: ann, conversationID: id, title: "Crew 2")
             #expect(renamed.newRecipientIDs.isEmpty)
             #expect(Set(renamed.updateRecipientIDs) == [ann, ben, cat])
@@ -242,7 +242,7 @@ struct GroupStoreTests {
                 try await Task.sleep(for: .milliseconds(5))
                 return try await groups.removeMember(callerID: admin, conversationID: group.id, userID: leaver)
             }()
-            let results = try await withThrowingTaskGroup(of: MessageService.SendResult.self) { tasks in
+            let results = try await withThrowingTaskGroup(of: AppendedMessage.self) { tasks in
                 for i in 0..<100 {
                     tasks.addTask { try await messages.send(callerID: sender, conversationID: group.id, content: "m\(i)", clientMessageID: nil) }
                 }
@@ -250,8 +250,8 @@ struct GroupStoreTests {
             }
             let removedAt = try #require(try await removal.conversation?.lastSeq)
             #expect(results.count == 100)
-            for result in results where result.outcome.message.seq > removedAt {
-                #expect(!result.memberIDs.contains(leaver), "seq \(result.outcome.message.seq) was stored after the removal (at \(removedAt))")
+            for result in results where result.message.seq > removedAt {
+                #expect(!result.memberIDs.contains(leaver), "seq \(result.message.seq) was stored after the removal (at \(removedAt))")
             }
             #expect(results.allSatisfy { $0.memberIDs.contains(sender) && $0.memberIDs.contains(admin) })
         }

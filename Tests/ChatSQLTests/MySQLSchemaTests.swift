@@ -89,7 +89,7 @@ struct MySQLSchemaTests {
             var users: [User] = []
             for i in 0..<60 { users.append(try await store.insertUser(Fixtures.user("user_\(i)"))) }
             let conversation = try await store.findOrCreateDirectConversation(Fixtures.direct(users[0].id, users[1].id)).conversation
-            _ = try await store.appendMessages((0..<30).map { Fixtures.draft(conversation.id, from: users[$0 % 2].id, clientID: "c\($0)") })
+            _ = try await store.append((0..<30).map { Fixtures.draft(conversation.id, from: users[$0 % 2].id, clientID: "c\($0)") })
             try await backend.transaction { db in try await db.raw("ANALYZE TABLE users, messages, conversation_members, conversations").run() }
             let queries: [SQLQueryString] = [
                 "SELECT id FROM users WHERE username_key = \(bind: "user_3")",

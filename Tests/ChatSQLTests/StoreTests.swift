@@ -63,14 +63,14 @@ struct StoreTests {
             let id = try await store.findOrCreateDirectConversation(Fixtures.direct(a.id, b.id)).conversation.id
             let seqs = try await withThrowingTaskGroup(of: Int64.self) { group in
                 for i in 0..<50 {
-                    group.addTask { try await store.appendMessages([Fixtures.draft(id, from: i.isMultiple(of: 2) ? a.id : b.id)])[0].message.seq }
+                    group.addTask { try await store.append([Fixtures.draft(id, from: i.isMultiple(of: 2) ? a.id : b.id)])[0].message.seq }
                 }
                 return try await group.reduce(into: []) { $0.append($1) }
             }
             #expect(seqs.sorted() == Array(1...50))
 
             // A batch with a retry inside it: the duplicate returns the first and takes no number.
-            let batch = try await store.appendMessages([
+            let batch = try await store.append([
                 Fixtures.draft(id, from: a.id, "x", clientID: "k1"),
                 Fixtures.draft(id, from: a.id, "x again", clientID: "k1"),
                 Fixtures.draft(id, from: b.id, "y", clientID: "k1"),
@@ -78,25 +78,32 @@ struct StoreTests {
             #expect(batch.map(\.isNew) == [true, false, true])
             #expect(batch.map(\.message.seq) == [51, 51, 52])
             #expect(batch[1].message.content == "x")
-            let retried = try await store.appendMessages([Fixtures.draft(id, from: a.id, "x", clientID: "k1")])
+            let retried = try await store.append([Fixtures.draft(id, from: a.id, "x", clientID: "k1")])
             #expect(retried == [.existing(batch[0].message)])
-            #expect(try await store.appendMessages([Fixtures.draft(id, from: a.id)])[0].message.seq == 53)
+            #expect(try await store.append([Fixtures.draft(id, from: a.id)])[0].message.seq == 53)
             let view = try #require(try await store.conversation(id: id, memberID: a.id))
             #expect(view.lastSeq == 53)
             #expect(view.lastMessage?.seq == 53)
         }
     }
 
-    @Test("a batch with a failing draft fails whole and leaves no gap", arguments: TestDatabase.all)
-    func failingBatchRollsBack(database: TestDatabase) async throws {
+    @Test("a failing draft fails alone: its neighbours are stored, it takes no seq, each result carries the audience", arguments: TestDatabase.all)
+    func failingDraftFailsAlone(database: TestDatabase) async throws {
         try await database.withStore { store, _ in
             let a = try await store.insertUser(Fixtures.user("a_user"))
             let b = try await store.insertUser(Fixtures.user("b_user"))
+            let c = try await store.insertUser(Fixtures.user("c_user"))
             let id = try await store.findOrCreateDirectConversation(Fixtures.direct(a.id, b.id)).conversation.id
-            await #expect(throws: (any Error).self) {
-                _ = try await store.appendMessages([Fixtures.draft(id, from: a.id), Fixtures.draft(987_654, from: a.id)])
-            }
-            #expect(try await store.appendMessages([Fixtures.draft(id, from: a.id)])[0].message.seq == 1)
+            let results = try await store.appendMessages([
+                Fixtures.draft(id, from: a.id), Fixtures.draft(987_654, from: a.id), Fixtures.draft(id, from: c.id), Fixtures.draft(id, from: b.id),
+            ])
+            #expect(try results[0].get().message.seq == 1)
+            #expect(results[1] == .failure(.notFound("conversation not found")))
+            #expect(results[2] == .failure(.notFound("conversation not found")))
+            #expect(try results[3].get().message.seq == 2)
+            #expect(try results[0].get().memberIDs.sorted() == [a.id, b.id].sorted())
+            #expect(try await store.append([Fixtures.draft(id, from: a.id)])[0].message.seq == 3)
+            #expect(try await store.conversation(id: id, memberID: a.id)?.lastSeq == 3)
         }
     }
 
@@ -106,7 +113,7 @@ struct StoreTests {
             let a = try await store.insertUser(Fixtures.user("a_user"))
             let b = try await store.insertUser(Fixtures.user("b_user"))
             let id = try await store.findOrCreateDirectConversation(Fixtures.direct(a.id, b.id)).conversation.id
-            for i in 1...10 { _ = try await store.appendMessages([Fixtures.draft(id, from: a.id, "m\(i)")]) }
+            for i in 1...10 { _ = try await store.append([Fixtures.draft(id, from: a.id, "m\(i)")]) }
             #expect(try await store.messages(conversationID: id, range: .latest, limit: 3).map(\.seq) == [8, 9, 10])
             #expect(try await store.messages(conversationID: id, range: .before(8), limit: 3).map(\.seq) == [5, 6, 7])
             #expect(try await store.messages(conversationID: id, range: .after(8), limit: 5).map(\.seq) == [9, 10])

@@ -8,7 +8,7 @@ import Testing
 
 @testable import ChatServer
 
-/// The shared send/read/typing path over a real SQLite store, with the commit-ordered delivery queue wired
+/// The shared send/read/typing path over a real SQLite store, with the appender's commit-ordered delivery wired
 /// exactly as `ChatServices.start` wires it. What leaves the hub is recorded at the broadcaster seam, where the
 /// Socket.IO server would take over (the end-to-end tests cover that part with real clients).
 @Suite struct RealtimeHubTests {
@@ -46,12 +46,11 @@ import Testing
             let emitter = RealtimeEmitter(logger: logger)
             let recorder = Recorder()
             emitter.attach(recorder)
-            let deliveries = MessageDeliveryQueue(logger: logger, members: { try await store.memberIDs(conversationID: $0) ?? [] }) {
-                message, members, except in
+            let deliveries = ConversationDelivery { message, members, except in
                 await emitter.emit(RealtimeEvent.messageNew, APIMessage(message), toUsers: members, exceptSocket: except)
             }
             let conversations = ConversationService(store: store, ids: ids)
-            let appender = MessageAppender(store: store, onCommit: { await deliveries.committed($0) })
+            let appender = MessageAppender(store: store, deliver: { await deliveries.deliver($0) })
             let messages = MessageService(store: store, conversations: conversations, appender: appender, ids: ids)
             let presence = PresenceService(store: store, logger: logger)
             let hub = RealtimeHub(

@@ -8,8 +8,13 @@ public struct MessageDraft: Sendable {
     public var content: String
     public var clientMessageID: String?
     public var createdAt: Date
+    /// Which connection sent it (a socket id), so that delivery can leave that one out; nil over REST.
+    public var origin: String?
 
-    public init(id: Int64, conversationID: Int64, senderID: Int64, content: String, clientMessageID: String?, createdAt: Date) {
+    public init(
+        id: Int64, conversationID: Int64, senderID: Int64, content: String, clientMessageID: String?, createdAt: Date, origin: String? = nil
+    ) {
+        self.origin = origin
         self.id = id
         self.conversationID = conversationID
         self.senderID = senderID

@@ -1,32 +1,35 @@
-/// The one path by which messages reach the store. Sends that arrive while a write is in flight are queued and
-/// appended together in the next transaction (group commit), so many concurrent senders cost a few
-/// transactions rather than one each, while each sender still waits for its own message to be durable.
+/// The one path by which messages reach the store and then their audience.
+///
+/// Sends that arrive while a write is in flight are queued and appended together in the next transaction (group
+/// commit), so many concurrent senders cost a few transactions rather than one each, while each sender still
+/// waits for its own message to be durable. After each commit the new messages go to ``deliver`` in commit
+/// order (which within a conversation is `seq` order) with the audience the store read under the conversation's
+/// lock, and only then do their senders resume. Storing and delivering are one pipeline: nothing re-reads
+/// membership, nothing re-orders, and no message can be stored without being handed to delivery.
 public actor MessageAppender {
     private struct Pending {
         var draft: MessageDraft
-        var continuation: CheckedContinuation<AppendOutcome, any Error>
+        var continuation: CheckedContinuation<AppendedMessage, any Error>
     }
 
-    /// Called with the messages each committed transaction created, one transaction after another in commit
-    /// order and before any of their senders resumes.
-    public typealias CommitObserver = @Sendable ([Message]) async -> Void
+    /// Receives each committed transaction's new messages, in commit order, before any of their senders resumes.
+    public typealias Deliver = @Sendable ([AppendedMessage]) async -> Void
 
     private let store: any ChatStore
     private let maxBatch: Int
-    private let onCommit: CommitObserver?
+    private let deliver: Deliver?
     private var queue: [Pending] = []
     private var draining = false
 
-    /// `onCommit` sees every new message in commit order, which within a conversation is `seq` order. Real-time
-    /// delivery uses it to learn the order before the senders race each other to deliver.
-    public init(store: any ChatStore, maxBatch: Int = 64, onCommit: CommitObserver? = nil) {
+    public init(store: any ChatStore, maxBatch: Int = 256, deliver: Deliver? = nil) {
         self.store = store
         self.maxBatch = maxBatch
-        self.onCommit = onCommit
+        self.deliver = deliver
     }
 
-    /// Appends the draft and returns once it is durably stored.
-    public func append(_ draft: MessageDraft) async throws -> AppendOutcome {
+    /// Appends the draft and returns once it is durably stored and handed to delivery. A client's mistake (not a
+    /// member, no such conversation) throws ``ChatError`` for this draft alone.
+    public func append(_ draft: MessageDraft) async throws -> AppendedMessage {
         try await withCheckedThrowingContinuation { continuation in
             queue.append(Pending(draft: draft, continuation: continuation))
             if !draining {
@@ -46,18 +49,22 @@ public actor MessageAppender {
     }
 
     private func write(_ batch: [Pending]) async {
+        let results: [Result<AppendedMessage, ChatError>]
         do {
-            let outcomes = try await store.appendMessages(batch.map(\.draft))
-            if let onCommit {
-                let created = outcomes.compactMap { $0.isNew ? $0.message : nil }
-                if !created.isEmpty { await onCommit(created) }
-            }
-            for (pending, outcome) in zip(batch, outcomes) { pending.continuation.resume(returning: outcome) }
-        } catch where batch.count > 1 {
-            // One bad draft must not fail its neighbours: retry each on its own so only the culprit sees the error.
-            for pending in batch { await write([pending]) }
+            results = try await store.appendMessages(batch.map(\.draft))
         } catch {
-            batch[0].continuation.resume(throwing: error)
+            // The transaction failed as a whole: nothing of it was stored, and every sender hears so. No retry here:
+            // whether to send again is the client's call, and its clientMessageId makes that safe.
+            for pending in batch { pending.continuation.resume(throwing: error) }
+            return
         }
+        if let deliver {
+            let created = results.compactMap { result -> AppendedMessage? in
+                guard case .success(let appended) = result, appended.outcome.isNew else { return nil }
+                return appended
+            }
+            if !created.isEmpty { await deliver(created) }
+        }
+        for (pending, result) in zip(batch, results) { pending.continuation.resume(with: result.mapError { $0 as any Error }) }
     }
 }

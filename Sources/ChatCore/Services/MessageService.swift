@@ -18,26 +18,22 @@ public struct MessageService: Sendable {
         self.ids = ids
     }
 
-    /// The outcome of a send plus who should hear about it.
-    public struct SendResult: Sendable {
-        public var outcome: AppendOutcome
-        public var memberIDs: [Int64]
-    }
-
-    /// Stores a message from a member. A repeated `clientMessageID` returns the first message unchanged.
-    public func send(callerID: Int64, conversationID: Int64, content: String, clientMessageID: String?) async throws -> SendResult {
+    /// Stores a message from a member and hands it to delivery; returns once it is durably stored. A repeated
+    /// `clientMessageID` returns the first message unchanged and delivers nothing. Membership is checked by the
+    /// store under the conversation's lock, in the append's own transaction: a caller who is not a member (or was
+    /// removed a moment ago) gets not-found, exactly as for a conversation that does not exist.
+    ///
+    /// - Parameter origin: the connection sending it, left out of delivery (nil over REST).
+    public func send(callerID: Int64, conversationID: Int64, content: String, clientMessageID: String?, origin: String? = nil) async throws
+        -> AppendedMessage
+    {
         let content = try Validator.content(content)
         let clientMessageID = try Validator.clientMessageID(clientMessageID)
         try limits.messagesPerUser.check(String(callerID))
-        _ = try await conversations.requireMembership(conversationID: conversationID, callerID: callerID)
         let draft = MessageDraft(
             id: ids.next(), conversationID: conversationID, senderID: callerID, content: content, clientMessageID: clientMessageID,
-            createdAt: Date())
-        let outcome = try await appender.append(draft)
-        // The audience is read after the commit, in one query: a member removed while the message was being stored
-        // (after the check above) must not receive a message committed after their removal.
-        let members = try await store.memberIDs(conversationID: conversationID) ?? []
-        return SendResult(outcome: outcome, memberIDs: members)
+            createdAt: Date(), origin: origin)
+        return try await appender.append(draft)
     }
 
     /// A page of history in ascending `seq`. `hasMore` tells whether more exist in the direction asked; the

@@ -45,10 +45,16 @@ public protocol ChatStore: Sendable {
 
     // MARK: Messages
 
-    /// Appends drafts in order, in one transaction, giving each the next `seq` of its conversation. A draft whose
-    /// `clientMessageID` was already used by the same sender in the same conversation yields `.existing`.
-    /// This is the single append path, so batching concurrent sends (group commit) happens here.
-    func appendMessages(_ drafts: [MessageDraft]) async throws -> [AppendOutcome]
+    /// Appends drafts in order, in one transaction, giving each the next `seq` of its conversation, and returns
+    /// one result per draft, in order. A draft whose `clientMessageID` was already used by the same sender in the
+    /// same conversation yields `.existing`. A draft whose conversation does not exist or whose sender is not a
+    /// member (checked under the conversation's lock, so a removal a moment ago counts) fails alone with
+    /// ``ChatError/notFound(_:)`` and takes no `seq`; its neighbours are stored. Each result carries the
+    /// conversation's members read under that lock: the message's audience.
+    ///
+    /// This is the single append path, so batching concurrent sends (group commit) happens here. It throws only
+    /// when the transaction itself fails, and then nothing of the batch is stored.
+    func appendMessages(_ drafts: [MessageDraft]) async throws -> [Result<AppendedMessage, ChatError>]
     /// Up to `limit` messages in ascending `seq` order.
     func messages(conversationID: Int64, range: MessageRange, limit: Int) async throws -> [Message]
     /// Moves the member's `lastReadSeq` forward to `seq` (never back) and returns the resulting value.

@@ -39,12 +39,11 @@ public struct ChatServices: Sendable {
                 signer: signer, refreshTokenTTL: config.refreshTokenTTL, ids: ids, logger: logger, limits: limits)
             let conversations = ConversationService(store: store, ids: ids)
             let emitter = RealtimeEmitter(logger: logger)
-            // Commits line messages up in the delivery queue before their senders resume; see MessageDeliveryQueue.
-            let deliveries = MessageDeliveryQueue(logger: logger, members: { try await store.memberIDs(conversationID: $0) ?? [] }) {
-                message, memberIDs, exceptSocket in
+            let deliveries = ConversationDelivery { message, memberIDs, exceptSocket in
                 await emitter.emit(RealtimeEvent.messageNew, APIMessage(message), toUsers: memberIDs, exceptSocket: exceptSocket)
             }
-            let appender = MessageAppender(store: store, onCommit: { await deliveries.committed($0) })
+            // Each commit's new messages go straight to delivery, in commit order, before their senders resume.
+            let appender = MessageAppender(store: store, deliver: { await deliveries.deliver($0) })
             let messages = MessageService(store: store, conversations: conversations, appender: appender, ids: ids, limits: limits)
             let presence = PresenceService(store: store, logger: logger)
             presence.setPublisher { change, audience in

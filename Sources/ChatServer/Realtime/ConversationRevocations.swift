@@ -1,9 +1,9 @@
 /// Users removed from conversations, remembered long enough to keep them out of emits that were already on their
-/// way when they were removed. Plain state, owned by ``MessageDeliveryQueue``.
+/// way when they were removed. Plain state, owned by ``ConversationDelivery``.
 ///
 /// Anything that reads its audience after a removal has committed never names the removed user, so a revocation
-/// only has to outlive the emits begun before it; those finish within the stall timeout, and a revocation is
-/// dropped after `lifetime`.
+/// only has to outlive the emits begun before it; those finish in milliseconds, and a revocation is dropped after
+/// `lifetime`.
 struct ConversationRevocations {
     private var revoked: [Int64: [Int64: ContinuousClock.Instant]] = [:]
     let lifetime: Duration

@@ -1,5 +1,5 @@
 /// The emits under way per conversation, so that a revocation can wait for exactly those begun before it.
-/// Plain state, owned by ``MessageDeliveryQueue``.
+/// Plain state, owned by ``ConversationDelivery``.
 struct EmitsInFlight {
     private struct Waiter {
         var pending: Set<Int>

@@ -13,14 +13,14 @@ final class RealtimeHub: Sendable {
     }
 
     let emitter: RealtimeEmitter
-    let deliveries: MessageDeliveryQueue
+    let deliveries: ConversationDelivery
     let presence: PresenceService
     private let conversations: ConversationService
     private let messages: MessageService
     private let limits: RateLimits
 
     init(
-        conversations: ConversationService, messages: MessageService, presence: PresenceService, deliveries: MessageDeliveryQueue,
+        conversations: ConversationService, messages: MessageService, presence: PresenceService, deliveries: ConversationDelivery,
         emitter: RealtimeEmitter, limits: RateLimits = .unlimited
     ) {
         self.limits = limits
@@ -32,8 +32,8 @@ final class RealtimeHub: Sendable {
     }
 
     /// Stores a message and delivers it to every socket of every member except `fromSocket` (nil over REST: the
-    /// author's sockets hear it too). Returns once it is durably stored; an idempotent retry returns the stored
-    /// message and delivers nothing.
+    /// author's sockets hear it too). Returns once it is durably stored and handed to delivery (the appender does
+    /// both, in commit order); an idempotent retry returns the stored message and delivers nothing.
     func send(callerID: Int64, to target: Target, content: String, clientMessageID: String?, fromSocket: String?) async throws
         -> AppendOutcome
     {
@@ -47,9 +47,9 @@ final class RealtimeHub: Sendable {
             _ = try Validator.clientMessageID(clientMessageID)
             conversationID = try await openDirect(callerID: callerID, otherUserID: otherID).view.conversation.id
         }
-        let result = try await messages.send(callerID: callerID, conversationID: conversationID, content: content, clientMessageID: clientMessageID)
-        await deliveries.deliver(result.outcome.message, to: result.memberIDs, except: fromSocket)
-        return result.outcome
+        return try await messages.send(
+            callerID: callerID, conversationID: conversationID, content: content, clientMessageID: clientMessageID, origin: fromSocket
+        ).outcome
     }
 
     /// The direct conversation of two users, created on first contact; when this call created it, the other user

@@ -1,0 +1,105 @@
+import ChatCore
+import Foundation
+import SQLKit
+
+/// One append batch inside one transaction, in a fixed number of statements whatever its size: lock and read
+/// the conversations, read their members, look up retried client ids, insert every new message in one
+/// statement, move each `last_seq` in one statement. Every statement is a round trip to the database's thread,
+/// so the cost of a batch no longer grows with the number of messages in it.
+struct BatchAppend {
+    let drafts: [MessageDraft]
+
+    private struct RetryKey: Hashable {
+        var conversationID: Int64
+        var senderID: Int64
+        var clientMessageID: String
+    }
+
+    func run(on db: any SQLDatabase) async throws -> [Result<AppendedMessage, ChatError>] {
+        var conversationIDs: [Int64] = []
+        for draft in drafts where !conversationIDs.contains(draft.conversationID) { conversationIDs.append(draft.conversationID) }
+        let now = drafts.map(\.createdAt.millis).max() ?? Date().millis
+
+        // The lock first (on MariaDB the row locks, in SQLite the write lock is already held): membership changes
+        // take it too, so everything read below stays true until the commit.
+        try await db.raw("UPDATE conversations SET updated_at = \(bind: now) WHERE id IN (\(binds: conversationIDs))").run()
+        var lastSeq: [Int64: Int64] = [:]
+        for row in try await db.raw("SELECT id, last_seq FROM conversations WHERE id IN (\(binds: conversationIDs))").all() {
+            lastSeq[try row.decode(column: "id", as: Int64.self)] = try row.decode(column: "last_seq", as: Int64.self)
+        }
+        var members: [Int64: [Int64]] = [:]
+        for row in try await db.raw(
+            "SELECT conversation_id, user_id FROM conversation_members WHERE conversation_id IN (\(binds: conversationIDs)) ORDER BY conversation_id, user_id"
+        ).all() {
+            members[try row.decode(column: "conversation_id", as: Int64.self), default: []].append(try row.decode(column: "user_id", as: Int64.self))
+        }
+        var stored = try await existingRetries(on: db)
+
+        var results: [Result<AppendedMessage, ChatError>] = []
+        var inserts: [MessageDraft] = []
+        var seqs: [Int64] = []
+        var moved: [Int64: Int64] = [:]
+        for draft in drafts {
+            let audience = members[draft.conversationID] ?? []
+            guard lastSeq[draft.conversationID] != nil, audience.contains(draft.senderID) else {
+                results.append(.failure(.notFound("conversation not found")))
+                continue
+            }
+            let key = draft.clientMessageID.map { RetryKey(conversationID: draft.conversationID, senderID: draft.senderID, clientMessageID: $0) }
+            if let key, let existing = stored[key] {
+                results.append(.success(AppendedMessage(outcome: .existing(existing), memberIDs: audience, origin: draft.origin)))
+                continue
+            }
+            let seq = lastSeq[draft.conversationID]! + 1
+            lastSeq[draft.conversationID] = seq
+            moved[draft.conversationID] = seq
+            let message = Message(
+                id: draft.id, conversationID: draft.conversationID, seq: seq, senderID: draft.senderID, content: draft.content,
+                clientMessageID: draft.clientMessageID, createdAt: Date(millis: draft.createdAt.millis))
+            if let key { stored[key] = message }
+            inserts.append(draft)
+            seqs.append(seq)
+            results.append(.success(AppendedMessage(outcome: .created(message), memberIDs: audience, origin: draft.origin)))
+        }
+        guard !inserts.isEmpty else { return results }
+
+        var insert = SQLQueryString("INSERT INTO messages (id, conversation_id, seq, sender_id, content, client_message_id, created_at) VALUES ")
+        for (index, draft) in inserts.enumerated() {
+            if index > 0 { insert += ", " }
+            insert +=
+                "(\(bind: draft.id), \(bind: draft.conversationID), \(bind: seqs[index]), \(bind: draft.senderID), \(bind: draft.content), \(bind: draft.clientMessageID), \(bind: draft.createdAt.millis))"
+        }
+        try await db.raw(insert).run()
+
+        var update = SQLQueryString("UPDATE conversations SET last_seq = CASE id")
+        for (conversationID, seq) in moved { update += " WHEN \(bind: conversationID) THEN \(bind: seq)" }
+        update += " END WHERE id IN (\(binds: Array(moved.keys)))"
+        try await db.raw(update).run()
+        return results
+    }
+
+    /// Messages already stored under the batch's client ids, by exact (conversation, sender, client id): each
+    /// term is a lookup in the unique index, however long the conversation.
+    private func existingRetries(on db: any SQLDatabase) async throws -> [RetryKey: Message] {
+        var keys: [RetryKey] = []
+        for draft in drafts {
+            guard let clientID = draft.clientMessageID else { continue }
+            let key = RetryKey(conversationID: draft.conversationID, senderID: draft.senderID, clientMessageID: clientID)
+            if !keys.contains(key) { keys.append(key) }
+        }
+        guard !keys.isEmpty else { return [:] }
+        var query: SQLQueryString = "SELECT \(unsafeRaw: Columns.message) FROM messages msg WHERE "
+        for (index, key) in keys.enumerated() {
+            if index > 0 { query += " OR " }
+            query +=
+                "(msg.conversation_id = \(bind: key.conversationID) AND msg.sender_id = \(bind: key.senderID) AND msg.client_message_id = \(bind: key.clientMessageID))"
+        }
+        var found: [RetryKey: Message] = [:]
+        for row in try await db.raw(query).all() {
+            let message = try row.decodeMessage()
+            guard let clientID = message.clientMessageID else { continue }
+            found[RetryKey(conversationID: message.conversationID, senderID: message.senderID, clientMessageID: clientID)] = message
+        }
+        return found
+    }
+}
