@@ -251,6 +251,7 @@ def run(label: str, spec: str, server: Server, config: Path, junit: Path, args: 
         "--workers", str(args.workers),
         "--request-timeout", "30",
         "--report", "junit", "--report-junit-path", str(junit),
+        "--continue-on-failure",
         "--no-color",
     ]
     if args.seed != "random":
@@ -288,6 +289,7 @@ def main() -> int:
     parser.add_argument("--seed", default=os.environ.get("SCHEMATHESIS_SEED", "20261125"))
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--spec", default=str(SPEC))
+    parser.add_argument("--server-log", help="keep a copy of the server's log here")
     parser.add_argument("--checks", default=CHECKS, help="schemathesis checks (default: %(default)s)")
     parser.add_argument("--phases", default="examples,coverage,fuzzing,stateful", help="schemathesis phases (default: %(default)s)")
     args = parser.parse_args()
@@ -329,6 +331,8 @@ def main() -> int:
     finally:
         if server:
             server.stop()
+            if args.server_log:
+                shutil.copyfile(server.log_path, args.server_log)
         shutil.rmtree(workdir, ignore_errors=True)
 
 
