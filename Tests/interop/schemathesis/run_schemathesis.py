@@ -195,11 +195,17 @@ def seed(server: Server) -> dict:
     return {"users": users, "direct": direct, "group": group, "removal_group": removal_group}
 
 
+TRICKY_TEXT = [
+    "\u0000", "a\u0000b", "\u0000\u0000x", "🙂", "é🙂", "e\u0301", "\u00a0x\u00a0", "x\u2028y", "\ufeffx", "𝔘𝔫𝔦",
+    "'; DROP TABLE messages; --", "%s%n", "\\", "x" * 64,
+]
+
+
 def write_config(path: Path, data: dict) -> None:
     """schemathesis.toml: real ids through dictionaries, so that most cases get past 404."""
     users = data["users"]
     others = [users[n]["id"] for n in ("bob", "carol", "dave", "erin")]
-    q = lambda values: "[" + ", ".join(json.dumps(v) for v in values) + "]"  # noqa: E731
+    q = lambda values: "[" + ", ".join(json.dumps(v, ensure_ascii=False) for v in values) + "]"  # noqa: E731  (TOML takes no surrogate escapes)
     path.write_text(f"""\
 hooks = {json.dumps(str(HERE / "hooks.py"))}
 
@@ -220,7 +226,15 @@ values = {q(others + [users["alice"]["id"]])}
 [dictionaries.other_users]
 values = {q(others)}
 
+# Text that databases and drivers get wrong: U+0000, 4-byte UTF-8, combining marks, non-ASCII whitespace.
+[dictionaries.tricky_text]
+values = {q(TRICKY_TEXT)}
+
 [parameters]
+"body.content" = {{ dictionary = "tricky_text", probability = 0.3 }}
+"body.clientMessageId" = {{ dictionary = "tricky_text", probability = 0.3 }}
+"body.title" = {{ dictionary = "tricky_text", probability = 0.3 }}
+"body.displayName" = {{ dictionary = "tricky_text", probability = 0.3 }}
 "path.conversationId" = {{ dictionary = "conversations", probability = 0.9 }}
 "path.userId" = {{ dictionary = "users", probability = 0.9 }}
 "body.userId" = {{ dictionary = "users", probability = 0.8 }}
