@@ -8,25 +8,32 @@ import NIOPosix
 public struct PasswordHasher: Sendable {
     public let cost: UInt8
     private let threadPool: NIOThreadPool
+    private let admission: WorkAdmission
     /// A hash of a random password, verified against when the username is unknown, so that unknown users and
     /// wrong passwords take the same time.
     private let dummyHash: String
 
-    public init(cost: UInt8, threadPool: NIOThreadPool) {
+    /// - Parameter maxQueued: most hashes running or waiting at once; beyond it a call fails at once with
+    ///   ``ChatError/rateLimited(retryAfterSeconds:)`` rather than making everyone wait longer.
+    public init(cost: UInt8, threadPool: NIOThreadPool, maxQueued: Int = 64) {
         self.cost = cost
         self.threadPool = threadPool
+        self.admission = WorkAdmission(limit: maxQueued)
         self.dummyHash = Bcrypt.hash(SecureRandom.token(byteCount: 16), cost: cost)
     }
 
     public func hash(_ password: String) async throws -> String {
         let cost = self.cost
-        return try await threadPool.runIfActive { Bcrypt.hash(password, cost: cost) }
+        return try await admission.run { try await threadPool.runIfActive { Bcrypt.hash(password, cost: cost) } }
     }
+
+    /// Hashes running or waiting now.
+    public var queued: Int { admission.inFlight }
 
     /// Verifies `password` against `hash`, or against a dummy hash when there is no user, to keep timing equal.
     public func verify(_ password: String, against hash: String?) async throws -> Bool {
         let target = hash ?? dummyHash
-        let matches = try await threadPool.runIfActive { Bcrypt.verify(password, hash: target) }
+        let matches = try await admission.run { try await threadPool.runIfActive { Bcrypt.verify(password, hash: target) } }
         return matches && hash != nil
     }
 }

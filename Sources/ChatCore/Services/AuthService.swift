@@ -9,11 +9,13 @@ public struct AuthService: Sendable {
     private let refreshTokenTTL: TimeInterval
     private let ids: IDGenerator
     private let logger: Logger
+    private let limits: RateLimits
 
     public init(
         store: any ChatStore, hasher: PasswordHasher, signer: AccessTokenSigner, refreshTokenTTL: TimeInterval, ids: IDGenerator,
-        logger: Logger
+        logger: Logger, limits: RateLimits = .unlimited
     ) {
+        self.limits = limits
         self.store = store
         self.hasher = hasher
         self.signer = signer
@@ -22,7 +24,9 @@ public struct AuthService: Sendable {
         self.logger = logger
     }
 
-    public func register(username: String, password: String, displayName: String?) async throws -> AuthResult {
+    /// - Parameter address: the client's address, for the per-address limit (nil when unknown, e.g. in tests).
+    public func register(username: String, password: String, displayName: String?, from address: String? = nil) async throws -> AuthResult {
+        if let address { try limits.registerPerAddress.check(address) }
         let username = try Validator.username(username)
         let password = try Validator.password(password)
         let displayName = try Validator.displayName(displayName, default: username)
@@ -34,18 +38,26 @@ public struct AuthService: Sendable {
     }
 
     /// Unknown usernames and wrong passwords get the same error after the same bcrypt work.
-    public func login(username: String, password: String) async throws -> AuthResult {
-        // bcrypt ignores bytes past 72, so a longer password could otherwise match a shorter stored one.
-        let acceptable = Validator.passwordBytes.contains(password.utf8.count)
+    ///
+    /// Limited per client address (every attempt) and per username (failures only: a right password gives its
+    /// token back), both before any bcrypt work.
+    public func login(username: String, password: String, from address: String? = nil) async throws -> AuthResult {
+        if let address { try limits.loginPerAddress.check(address) }
+        let usernameKey = (try? Validator.username(username))?.lowercased()
+        if let usernameKey { try limits.loginFailuresPerUsername.check(usernameKey) }
+        // bcrypt ignores bytes past 72 and after a NUL, so such a password could otherwise match a shorter stored one.
+        let acceptable = Validator.isUsablePassword(password)
         let credentials = acceptable ? try await store.credentials(usernameKey: username.lowercased()) : nil
         let valid = try await hasher.verify(password, against: credentials?.passwordHash)
         guard valid, let user = credentials?.user else { throw ChatError.invalidCredentials }
+        if let usernameKey { limits.loginFailuresPerUsername.refund(usernameKey) }
         return try await startSession(for: user)
     }
 
     /// Exchanges a refresh token for a new pair. Presenting a token that was already exchanged means it leaked
     /// (or a client raced itself): the whole login is revoked.
-    public func refresh(refreshToken: String) async throws -> AuthResult {
+    public func refresh(refreshToken: String, from address: String? = nil) async throws -> AuthResult {
+        if let address { try limits.refreshPerAddress.check(address) }
         let now = Date()
         let record = try await validRefreshToken(refreshToken, now: now)
         guard let user = try await store.user(id: record.userID) else { throw ChatError.unauthorized("invalid refresh token") }
@@ -57,7 +69,8 @@ public struct AuthService: Sendable {
     }
 
     /// Revokes the login the refresh token belongs to.
-    public func logout(refreshToken: String) async throws {
+    public func logout(refreshToken: String, from address: String? = nil) async throws {
+        if let address { try limits.refreshPerAddress.check(address) }
         guard !refreshToken.isEmpty, let record = try await store.refreshToken(hash: SecureRandom.sha256Hex(refreshToken)) else {
             throw ChatError.unauthorized("invalid refresh token")
         }

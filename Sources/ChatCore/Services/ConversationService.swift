@@ -35,11 +35,11 @@ public struct ConversationService: Sendable {
     /// The caller's conversations, most recent activity first.
     public func list(callerID: Int64, cursor: String?, limit: Int?) async throws -> Page<ConversationView> {
         let limit = try Validator.limit(limit)
-        let after = try cursor.map(Self.decodeCursor)
+        let after = try cursor.map(ConversationCursor.init(decoding:))
         let rows = try await store.conversations(memberID: callerID, after: after, limit: limit + 1)
         let items = rows.prefix(limit).map { ConversationView(conversation: $0, viewerID: callerID) }
         let hasMore = rows.count > limit
-        let next = hasMore ? items.last.map { Self.encodeCursor(ConversationCursor(updatedAt: $0.conversation.updatedAt, id: $0.conversation.id)) } : nil
+        let next = hasMore ? items.last.map { ConversationCursor(after: $0.conversation).encoded } : nil
         return Page(items: items, hasMore: hasMore, nextCursor: next ?? nil)
     }
 
@@ -49,21 +49,5 @@ public struct ConversationService: Sendable {
             throw ChatError.notFound("conversation not found")
         }
         return members
-    }
-
-    static func encodeCursor(_ cursor: ConversationCursor) -> String {
-        let millis = Int64((cursor.updatedAt.timeIntervalSince1970 * 1000).rounded())
-        return Base64URL.encode(Data("\(millis):\(cursor.id)".utf8))
-    }
-
-    static func decodeCursor(_ text: String) throws -> ConversationCursor {
-        guard let data = Base64URL.decode(text), let raw = String(data: data, encoding: .utf8) else {
-            throw ChatError.validation("invalid cursor", field: "cursor")
-        }
-        let parts = raw.split(separator: ":")
-        guard parts.count == 2, let millis = Int64(parts[0]), let id = Int64(parts[1]) else {
-            throw ChatError.validation("invalid cursor", field: "cursor")
-        }
-        return ConversationCursor(updatedAt: Date(timeIntervalSince1970: Double(millis) / 1000), id: id)
     }
 }

@@ -12,16 +12,19 @@ import Foundation
 public struct GroupService: Sendable {
     private let store: any ChatStore
     private let ids: IDGenerator
+    private let limits: RateLimits
 
-    public init(store: any ChatStore, ids: IDGenerator) {
+    public init(store: any ChatStore, ids: IDGenerator, limits: RateLimits = .unlimited) {
         self.store = store
         self.ids = ids
+        self.limits = limits
     }
 
     /// Creates a group with the caller as its admin and `memberIDs` as plain members. `memberIDs` may list the
     /// caller (ignored); it must not repeat a user or name an unknown one. The group has 2-500 members.
     public func createGroup(callerID: Int64, title: String, memberIDs: [Int64]) async throws -> GroupChange {
         let title = try Validator.groupTitle(title)
+        try limits.conversationChangesPerUser.check(String(callerID))
         guard Set(memberIDs).count == memberIDs.count else {
             throw ChatError.validation("memberIds must not repeat a user", field: "memberIds")
         }
@@ -128,6 +131,7 @@ public struct GroupService: Sendable {
         _ reason: GroupChange.Reason, callerID: Int64, conversationID: Int64,
         decide: @escaping @Sendable (GroupSnapshot) throws -> GroupPlan
     ) async throws -> GroupChange {
+        try limits.conversationChangesPerUser.check(String(callerID))
         let applied = try await store.changeGroup(conversationID: conversationID, at: Date(), decide)
         let plan = applied.plan
         // A deleted group has no members left to tell.

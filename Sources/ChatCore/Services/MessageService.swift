@@ -6,8 +6,12 @@ public struct MessageService: Sendable {
     private let conversations: ConversationService
     private let appender: MessageAppender
     private let ids: IDGenerator
+    private let limits: RateLimits
 
-    public init(store: any ChatStore, conversations: ConversationService, appender: MessageAppender, ids: IDGenerator) {
+    public init(
+        store: any ChatStore, conversations: ConversationService, appender: MessageAppender, ids: IDGenerator, limits: RateLimits = .unlimited
+    ) {
+        self.limits = limits
         self.store = store
         self.conversations = conversations
         self.appender = appender
@@ -24,6 +28,7 @@ public struct MessageService: Sendable {
     public func send(callerID: Int64, conversationID: Int64, content: String, clientMessageID: String?) async throws -> SendResult {
         let content = try Validator.content(content)
         let clientMessageID = try Validator.clientMessageID(clientMessageID)
+        try limits.messagesPerUser.check(String(callerID))
         _ = try await conversations.requireMembership(conversationID: conversationID, callerID: callerID)
         let draft = MessageDraft(
             id: ids.next(), conversationID: conversationID, senderID: callerID, content: content, clientMessageID: clientMessageID,
@@ -43,11 +48,11 @@ public struct MessageService: Sendable {
         switch (before, after) {
         case (nil, nil): range = .latest
         case (let before?, nil):
+            // `before=0` could only ever be empty: refused as the client's mistake it is.
             guard before >= 1 else { throw ChatError.validation("before must be a positive seq", field: "before") }
-            range = .before(before)
+            range = .before(try Validator.seq(before, field: "before"))
         case (nil, let after?):
-            guard after >= 0 else { throw ChatError.validation("after must be a seq of 0 or more", field: "after") }
-            range = .after(after)
+            range = .after(try Validator.seq(after, field: "after"))
         case (_?, _?): throw ChatError.validation("use either before or after, not both", field: "before")
         }
         _ = try await conversations.requireMembership(conversationID: conversationID, callerID: callerID)
@@ -68,7 +73,8 @@ public struct MessageService: Sendable {
 
     /// Moves the caller's read marker forward. A `seq` past the newest message is clamped to it.
     public func markRead(callerID: Int64, conversationID: Int64, seq: Int64) async throws -> (lastReadSeq: Int64, memberIDs: [Int64]) {
-        guard seq >= 0 else { throw ChatError.validation("seq must be 0 or more", field: "seq") }
+        let seq = try Validator.seq(seq, field: "seq")
+        try limits.readsPerUser.check(String(callerID))
         let members = try await conversations.requireMembership(conversationID: conversationID, callerID: callerID)
         let value = try await store.markRead(conversationID: conversationID, userID: callerID, seq: seq)
         return (value, members)

@@ -16,7 +16,7 @@ public struct UserService: Sendable {
     /// Users by username; `query` matches a username or display-name prefix, case-insensitively.
     public func search(query: String?, cursor: String?, limit: Int?) async throws -> Page<User> {
         let limit = try Validator.limit(limit)
-        let prefix = query.map { $0.lowercased() }.flatMap { $0.isEmpty ? nil : $0 }
+        let prefix = try Validator.searchQuery(query)
         let after = try cursor.map(Self.decodeCursor)
         let rows = try await store.searchUsers(prefixKey: prefix, afterUsernameKey: after, limit: limit + 1)
         let items = Array(rows.prefix(limit))
@@ -25,7 +25,10 @@ public struct UserService: Sendable {
     }
 
     private static func decodeCursor(_ cursor: String) throws -> String {
-        guard let data = Base64URL.decode(cursor), let key = String(data: data, encoding: .utf8), !key.isEmpty else {
+        // A cursor is a lower-cased username; anything else cannot have come from us.
+        guard cursor.utf8.count <= 64, let data = Base64URL.decode(cursor), let key = String(data: data, encoding: .utf8),
+            (try? Validator.username(key)) != nil, key == key.lowercased()
+        else {
             throw ChatError.validation("invalid cursor", field: "cursor")
         }
         return key

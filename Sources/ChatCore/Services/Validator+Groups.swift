@@ -18,6 +18,10 @@ extension Validator {
     /// ("42", never "042" or "+42") can match a user; any other string is reported as unknown. Repeats are
     /// refused rather than silently merged, so a client bug shows.
     public static func userIDList(_ values: [String], field: String) throws -> [Int64] {
+        // More ids than a group can hold is wrong whatever they are; no need to look at each.
+        guard values.count < groupMemberCount.upperBound else {
+            throw ChatError.validation("\(field) names more users than a group can hold", field: field)
+        }
         var ids: [Int64] = []
         var unknown: [String] = []
         for value in values {

@@ -9,6 +9,11 @@ public enum Validator {
     public static let clientMessageIDLength = 1...64
     public static let pageLimit = 1...100
     public static let defaultPageLimit = 50
+    /// Sequence numbers and read markers clients may send: up to 2^53 − 1, the largest integer every JSON client
+    /// (JavaScript included) holds exactly, so no arithmetic on them can overflow.
+    public static let seqRange: ClosedRange<Int64> = 0...9_007_199_254_740_991
+    /// User search text, in code points.
+    public static let searchQueryLength = 0...64
 
     private static let usernameCharacters = Set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-".unicodeScalars)
 
@@ -21,12 +26,38 @@ public enum Validator {
         return value
     }
 
-    /// bcrypt only reads 72 bytes; longer passwords are refused rather than silently truncated.
-    public static func password(_ value: String) throws -> String {
+    /// bcrypt only reads 72 bytes; longer passwords are refused rather than silently truncated. It also stops at
+    /// the first NUL byte, so a password with U+0000 would really be its prefix (maybe empty): refused too.
+    public static func password(_ value: String, field: String = "password") throws -> String {
         guard passwordBytes.contains(value.utf8.count) else {
-            throw ChatError.validation("password must be 8-72 bytes of UTF-8", field: "password")
+            throw ChatError.validation("\(field) must be 8-72 bytes of UTF-8", field: field)
+        }
+        guard !value.utf8.contains(0) else {
+            throw ChatError.validation("\(field) must not contain U+0000", field: field)
         }
         return value
+    }
+
+    /// Whether bcrypt would check all of `value`: a login with anything else cannot match a stored hash.
+    public static func isUsablePassword(_ value: String) -> Bool {
+        passwordBytes.contains(value.utf8.count) && !value.utf8.contains(0)
+    }
+
+    /// A `seq`, `before` or `after` from a client, checked before any arithmetic.
+    public static func seq(_ value: Int64, field: String) throws -> Int64 {
+        guard seqRange.contains(value) else {
+            throw ChatError.validation("\(field) must be an integer from 0 to \(seqRange.upperBound)", field: field)
+        }
+        return value
+    }
+
+    /// The lower-cased prefix of a user search, or nil for "everyone".
+    public static func searchQuery(_ value: String?) throws -> String? {
+        guard let value, !value.isEmpty else { return nil }
+        guard searchQueryLength.contains(value.unicodeScalars.count) else {
+            throw ChatError.validation("q must be at most 64 characters", field: "q")
+        }
+        return value.lowercased()
     }
 
     /// Trimmed display name, or the username when none is given.

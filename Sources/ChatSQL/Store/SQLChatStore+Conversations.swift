@@ -43,7 +43,7 @@ extension SQLChatStore {
             WHERE m.user_id = \(bind: memberID)
             """)
         if let cursor {
-            let millis = cursor.updatedAt.millis
+            let millis = cursor.updatedAtMillis
             query.appendInterpolation(
                 " AND (c.updated_at < \(bind: millis) OR (c.updated_at = \(bind: millis) AND c.id < \(bind: cursor.id)))" as SQLQueryString)
         }

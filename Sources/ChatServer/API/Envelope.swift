@@ -1,10 +1,25 @@
 import ChatCore
+import Hummingbird
 
 /// `{"success": true, "data": …}`, with a `page` for lists.
-struct SuccessEnvelope<Payload: Encodable & Sendable>: Encodable, Sendable {
+struct SuccessEnvelope<Payload: Encodable & Sendable>: ResponseEncodable, Sendable {
     let success = true
     var data: Payload
     var page: PageInfo?
+
+    init(_ data: Payload, page: PageInfo? = nil) {
+        self.data = data
+        self.page = page
+    }
+
+    init(data: Payload, page: PageInfo?) {
+        self.init(data, page: page)
+    }
+
+    /// The envelope with another status than 200 (e.g. 201 Created).
+    func status(_ status: HTTPResponse.Status) -> EditedResponse<Self> {
+        EditedResponse(status: status, response: self)
+    }
 
     enum CodingKeys: String, CodingKey { case success, data, page }
 
@@ -13,6 +28,13 @@ struct SuccessEnvelope<Payload: Encodable & Sendable>: Encodable, Sendable {
         try c.encode(success, forKey: .success)
         try c.encode(data, forKey: .data)
         try c.encodeIfPresent(page, forKey: .page)
+    }
+}
+
+extension Page {
+    /// A list answer: the items as API objects, with the page.
+    func envelope<T: Encodable & Sendable>(_ transform: (Item) -> T) -> SuccessEnvelope<[T]> {
+        SuccessEnvelope(items.map(transform), page: PageInfo(hasMore: hasMore, nextCursor: nextCursor))
     }
 }
 

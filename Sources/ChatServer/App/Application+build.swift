@@ -9,7 +9,7 @@ public func buildApplication(config: ServerConfig, logger: Logger) async throws 
     let secret = try resolveJWTSecret(config, logger: logger)
     let services = try await ChatServices.start(config: config, jwtSecret: secret, logger: logger)
     let io = buildSocketServer(services: services, config: config, logger: logger)
-    let router = buildRouter(services: services, config: config)
+    let router = try buildRouter(services: services, config: config)
     // Long-polling goes through the router, under the same CORS middleware as REST; WebSocket upgrades are
     // taken by the server builder before routing.
     io.addRoutes(to: router)
@@ -29,30 +29,37 @@ func buildSocketServer(services: ChatServices, config: ServerConfig, logger: Log
     // CORS for polling is the router's CORSMiddleware (one configuration for REST and sockets), so the
     // engine adds no CORS headers of its own.
     let configuration = SocketIOConfiguration(
-        path: "/socket.io", pingInterval: .milliseconds(Int64(config.socketPingInterval * 1000)),
-        pingTimeout: .milliseconds(Int64(config.socketPingTimeout * 1000)), allowedOrigins: nil)
+        path: "/socket.io", pingInterval: .seconds(config.socketPingInterval),
+        pingTimeout: .seconds(config.socketPingTimeout), maxPayload: config.socketMaxPayload,
+        connectTimeout: .seconds(config.socketConnectTimeout), allowedOrigins: nil,
+        // ChatOne's events carry JSON only; a few attachments keep generic clients working, no more.
+        maxAttachments: 2)
     let io = SocketIOServer(configuration: configuration, logger: logger)
-    ChatSocketGateway(services: services, logger: logger).install(on: io.sockets)
+    ChatSocketGateway(services: services, logger: logger, quota: SocketQuota(limitPerUser: config.maxSocketsPerUser)).install(on: io.sockets)
     services.realtime.emitter.attach(SocketIOBroadcaster(namespace: io.sockets))
     return io
 }
 
 /// All routes under their middleware, in the order errors and logging need: CORS outermost so error responses
 /// carry its headers, then logging (it sees the final status), then the envelope translation.
-public func buildRouter(services: ChatServices, config: ServerConfig) -> Router<ChatRequestContext> {
+///
+/// Every route is registered here, from the controllers' route collections.
+public func buildRouter(services: ChatServices, config: ServerConfig) throws -> Router<ChatRequestContext> {
     let router = Router(context: ChatRequestContext.self)
     router.add(middleware: CORSMiddleware(origins: config.corsOrigins))
     router.add(middleware: RequestLogMiddleware())
     router.add(middleware: ErrorEnvelopeMiddleware())
-    HealthController(services: services).addRoutes(to: router)
+    router.add(middleware: ClientAddressMiddleware(resolver: ClientAddressResolver(trustedProxies: config.trustedProxies)))
+    router.addRoutes(HealthController(services: services).routes)
 
-    let api = router.group("api/v1")
     let auth = AuthController(services: services)
-    auth.addPublicRoutes(to: api.group("auth"))
-    let authenticated = api.group().add(middleware: AuthMiddleware(auth: services.auth))
-    auth.addAuthenticatedRoutes(to: authenticated.group("auth"))
-    UserController(services: services).addRoutes(to: authenticated.group("users"))
-    ConversationController(services: services).addRoutes(to: authenticated.group("conversations"))
+    router.addRoutes(try OpenAPIController().routes, atPath: "api/v1")
+    router.addRoutes(auth.publicRoutes, atPath: "api/v1/auth")
+    let authenticated = router.group("api/v1").add(middleware: AuthMiddleware(auth: services.auth))
+    authenticated.addRoutes(auth.authenticatedRoutes, atPath: "auth")
+    authenticated.addRoutes(UserController(services: services).routes, atPath: "users")
+    authenticated.addRoutes(ConversationController(services: services).routes, atPath: "conversations")
+    authenticated.addRoutes(GroupController(services: services).routes, atPath: "conversations")
     return router
 }
 

@@ -17,6 +17,8 @@ public struct ChatServices: Sendable {
     public let presence: PresenceService
     /// Whether a user has a live socket right now; REST user objects show it as `online`.
     public let isOnline: @Sendable (Int64) -> Bool
+    /// The rate limits every transport shares.
+    public let limits: RateLimits
     /// Real-time delivery shared by the socket handlers and REST.
     let realtime: RealtimeHub
 
@@ -27,12 +29,14 @@ public struct ChatServices: Sendable {
             try await Migrator(backend: backend, logger: logger).migrate()
             let store = SQLChatStore(backend: backend)
             let ids = IDGenerator()
-            let bcryptPool = NIOThreadPool(numberOfThreads: max(2, System.coreCount))
+            let limits = RateLimits(config.rateLimits)
+            let bcryptThreads = max(2, System.coreCount)
+            let bcryptPool = NIOThreadPool(numberOfThreads: bcryptThreads)
             bcryptPool.start()
             let signer = try await AccessTokenSigner(secret: jwtSecret, timeToLive: config.accessTokenTTL)
             let auth = AuthService(
-                store: store, hasher: PasswordHasher(cost: config.bcryptCost, threadPool: bcryptPool), signer: signer,
-                refreshTokenTTL: config.refreshTokenTTL, ids: ids, logger: logger)
+                store: store, hasher: PasswordHasher(cost: config.bcryptCost, threadPool: bcryptPool, maxQueued: config.bcryptQueueLimit ?? 4 * bcryptThreads),
+                signer: signer, refreshTokenTTL: config.refreshTokenTTL, ids: ids, logger: logger, limits: limits)
             let conversations = ConversationService(store: store, ids: ids)
             let emitter = RealtimeEmitter(logger: logger)
             // Commits line messages up in the delivery queue before their senders resume; see MessageDeliveryQueue.
@@ -41,16 +45,16 @@ public struct ChatServices: Sendable {
                 await emitter.emit(RealtimeEvent.messageNew, APIMessage(message), toUsers: memberIDs, exceptSocket: exceptSocket)
             }
             let appender = MessageAppender(store: store, onCommit: { await deliveries.committed($0) })
-            let messages = MessageService(store: store, conversations: conversations, appender: appender, ids: ids)
+            let messages = MessageService(store: store, conversations: conversations, appender: appender, ids: ids, limits: limits)
             let presence = PresenceService(store: store, logger: logger)
             presence.setPublisher { change, audience in
                 await emitter.emit(RealtimeEvent.presenceUpdate, APIPresence(change), toUsers: audience)
             }
             let realtime = RealtimeHub(
-                conversations: conversations, messages: messages, presence: presence, deliveries: deliveries, emitter: emitter)
+                conversations: conversations, messages: messages, presence: presence, deliveries: deliveries, emitter: emitter, limits: limits)
             return ChatServices(
                 store: store, backend: backend, auth: auth, users: UserService(store: store), conversations: conversations,
-                messages: messages, presence: presence, isOnline: { presence.isOnline($0) }, realtime: realtime)
+                messages: messages, presence: presence, isOnline: { presence.isOnline($0) }, limits: limits, realtime: realtime)
         } catch {
             await backend.shutdown()
             throw error

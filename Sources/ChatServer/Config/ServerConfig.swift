@@ -21,6 +21,28 @@ public struct ServerConfig: Sendable {
     /// How long a connection may leave a ping unanswered before it is closed and its user may go offline.
     public var socketPingTimeout: TimeInterval = 20
 
+    // MARK: Abuse limits (docs/security.md says what each is for)
+
+    /// Per-key token buckets (`CHATONE_RATE_*`).
+    public var rateLimits = RateLimitSettings()
+    /// Peers whose `X-Forwarded-For` is believed (`CHATONE_TRUSTED_PROXIES`); empty: the header is ignored.
+    public var trustedProxies: [AddressRange] = []
+    /// Most sockets one user may have connected at once; the next CONNECT is refused with TOO_MANY_CONNECTIONS.
+    public var maxSocketsPerUser = 20
+    /// Most bcrypt hashes running or waiting at once; beyond it login and register answer 429 at once. nil: four
+    /// per bcrypt thread, so that the longest wait is about four hashes (one second at cost 12).
+    public var bcryptQueueLimit: Int?
+    /// Largest Socket.IO payload (a WebSocket message, a polling POST body, a packet with its attachments).
+    public var socketMaxPayload = 64 * 1024
+    /// How long a new Engine.IO session may take to complete its Socket.IO CONNECT.
+    public var socketConnectTimeout: TimeInterval = 10
+    /// Most sessions that have not completed their CONNECT yet, server-wide.
+    public var socketMaxPendingSessions = 2000
+    /// Socket events of one connection queued or running at once; beyond it the server stops reading from it.
+    public var socketMaxEventsInFlight = 32
+    /// How long a request head and body may take to arrive.
+    public var requestTimeout: TimeInterval = 10
+
     public init() {}
 
     /// Reads the `CHATONE_*` variables. Invalid values are refused with a message naming the variable.
@@ -51,7 +73,52 @@ public struct ServerConfig: Sendable {
         if let seconds = env["CHATONE_SOCKET_PING_TIMEOUT"] {
             config.socketPingTimeout = try parseSeconds(seconds, name: "CHATONE_SOCKET_PING_TIMEOUT")
         }
+        try config.readLimits(env)
         return config
+    }
+
+    private mutating func readLimits(_ env: [String: String]) throws {
+        let rates: [(String, WritableKeyPath<RateLimitSettings, RateLimit?>)] = [
+            ("CHATONE_RATE_LOGIN_PER_IP", \.loginPerAddress),
+            ("CHATONE_RATE_LOGIN_FAILURES_PER_USERNAME", \.loginFailuresPerUsername),
+            ("CHATONE_RATE_REGISTER_PER_IP", \.registerPerAddress),
+            ("CHATONE_RATE_REFRESH_PER_IP", \.refreshPerAddress),
+            ("CHATONE_RATE_MESSAGES_PER_USER", \.messagesPerUser),
+            ("CHATONE_RATE_TYPING_PER_USER", \.typingPerUser),
+            ("CHATONE_RATE_READS_PER_USER", \.readsPerUser),
+            ("CHATONE_RATE_CONVERSATION_CHANGES_PER_USER", \.conversationChangesPerUser),
+            ("CHATONE_RATE_HANDSHAKES_PER_IP", \.handshakesPerAddress),
+        ]
+        for (name, keyPath) in rates {
+            if let text = env[name], !text.isEmpty { rateLimits[keyPath: keyPath] = try RateLimit.parse(text, field: name) }
+        }
+        if let text = env["CHATONE_TRUSTED_PROXIES"] {
+            trustedProxies = try text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }.map {
+                guard let range = AddressRange($0) else { throw Self.invalid("CHATONE_TRUSTED_PROXIES", "a comma-separated list of IP addresses or CIDR ranges") }
+                return range
+            }
+        }
+        let counts: [(String, WritableKeyPath<ServerConfig, Int>, ClosedRange<Int>)] = [
+            ("CHATONE_MAX_SOCKETS_PER_USER", \.maxSocketsPerUser, 1...10_000),
+            ("CHATONE_SOCKET_MAX_PAYLOAD", \.socketMaxPayload, 1024...100 * 1024 * 1024),
+            ("CHATONE_SOCKET_MAX_PENDING", \.socketMaxPendingSessions, 1...1_000_000),
+            ("CHATONE_SOCKET_MAX_EVENTS_IN_FLIGHT", \.socketMaxEventsInFlight, 1...10_000),
+        ]
+        for (name, keyPath, range) in counts {
+            guard let text = env[name], !text.isEmpty else { continue }
+            guard let value = Int(text), range.contains(value) else {
+                throw Self.invalid(name, "an integer from \(range.lowerBound) to \(range.upperBound)")
+            }
+            self[keyPath: keyPath] = value
+        }
+        if let text = env["CHATONE_BCRYPT_QUEUE"], !text.isEmpty {
+            guard let value = Int(text), (1...100_000).contains(value) else { throw Self.invalid("CHATONE_BCRYPT_QUEUE", "an integer from 1 to 100000") }
+            bcryptQueueLimit = value
+        }
+        if let seconds = env["CHATONE_SOCKET_CONNECT_TIMEOUT"] {
+            socketConnectTimeout = try Self.parseSeconds(seconds, name: "CHATONE_SOCKET_CONNECT_TIMEOUT")
+        }
+        if let seconds = env["CHATONE_REQUEST_TIMEOUT"] { requestTimeout = try Self.parseSeconds(seconds, name: "CHATONE_REQUEST_TIMEOUT") }
     }
 
     public static func parsePort(_ text: String, name: String) throws -> Int {
@@ -60,7 +127,8 @@ public struct ServerConfig: Sendable {
     }
 
     private static func parseSeconds(_ text: String, name: String) throws -> TimeInterval {
-        guard let seconds = Int(text), seconds > 0 else { throw invalid(name, "a positive number of seconds") }
+        // Bounded above too, so that no setting overflows when turned into a Duration or Date.
+        guard let seconds = Int(text), (1...315_360_000).contains(seconds) else { throw invalid(name, "a positive number of seconds") }
         return TimeInterval(seconds)
     }
 

@@ -5,18 +5,25 @@ import Hummingbird
 struct UserController {
     let services: ChatServices
 
-    func addRoutes(to group: RouterGroup<ChatRequestContext>) {
-        group.get { request, context in
-            _ = try context.callerID()
-            let page = try await services.users.search(
-                query: request.queryString("q"), cursor: request.queryString("cursor"), limit: try request.queryInt("limit"))
-            return try JSONResponse.list(page.items.map { APIUser($0, online: services.isOnline($0.id)) }, hasMore: page.hasMore, nextCursor: page.nextCursor)
-        }
-        group.get(":userId") { _, context in
-            _ = try context.callerID()
-            let id = try Validator.id(try context.parameters.require("userId"), resource: "user")
-            let user = try await services.users.user(id: id)
-            return try JSONResponse.success(APIUser(user, online: services.isOnline(user.id)))
-        }
+    struct SearchQuery: Decodable { var q: String?; var cursor: String?; var limit: ClientInteger? }
+
+    var routes: RouteCollection<ChatRequestContext> {
+        RouteCollection(context: ChatRequestContext.self)
+            .get(use: search)
+            .get(":userId", use: user)
+    }
+
+    @Sendable func search(_ request: Request, context: ChatRequestContext) async throws -> SuccessEnvelope<[APIUser]> {
+        _ = try context.callerID()
+        let query = try request.query(SearchQuery.self)
+        let page = try await services.users.search(query: query.q, cursor: query.cursor, limit: query.limit?.pageLimit)
+        return page.envelope { APIUser($0, online: services.isOnline($0.id)) }
+    }
+
+    @Sendable func user(_ request: Request, context: ChatRequestContext) async throws -> SuccessEnvelope<APIUser> {
+        _ = try context.callerID()
+        let id = try Validator.id(try context.parameters.require("userId"), resource: "user")
+        let user = try await services.users.user(id: id)
+        return SuccessEnvelope(APIUser(user, online: services.isOnline(user.id)))
     }
 }

@@ -11,19 +11,23 @@ struct ErrorEnvelopeMiddleware: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
             return try await next(request, context)
-        } catch let error as ChatError {
-            if case .internal(let detail) = error { context.logger.error("internal error", metadata: ["error": "\(detail)"]) }
-            return JSONResponse.failure(error, status: Self.status(for: error))
-        } catch let error as HTTPError {
-            let chatError = Self.chatError(for: error)
-            return JSONResponse.failure(chatError, status: Self.status(for: chatError))
-        } catch is NIOTooManyBytesError {
-            let tooLarge = ChatError.payloadTooLarge(limitBytes: ChatRequestContext.bodyLimit)
-            return JSONResponse.failure(tooLarge, status: Self.status(for: tooLarge))
         } catch {
-            context.logger.error("unhandled error", metadata: ["error": "\(String(reflecting: error))"])
-            return JSONResponse.failure(.internal("unhandled"), status: .internalServerError)
+            return Self.response(for: Self.chatError(for: error, logger: context.logger), request: request, context: context)
         }
+    }
+
+    /// The envelope and status for `error`, with `Retry-After` when it is a rate limit.
+    static func response(for error: ChatError, request: Request, context: Context) -> Response {
+        var response: Response
+        do {
+            response = try context.responseEncoder.encode(ErrorEnvelope(error), from: request, context: context)
+        } catch {
+            // A fixed shape of strings always encodes; this only exists so that nothing here can throw.
+            response = Response(status: .internalServerError, body: .init(byteBuffer: ByteBuffer(string: #"{"success":false}"#)))
+        }
+        response.status = status(for: error)
+        if case .rateLimited(let seconds) = error { response.headers[.retryAfter] = String(seconds) }
+        return response
     }
 
     static func status(for error: ChatError) -> HTTPResponse.Status {
@@ -36,6 +40,23 @@ struct ErrorEnvelopeMiddleware: RouterMiddleware {
         case .payloadTooLarge: .contentTooLarge
         case .rateLimited: .tooManyRequests
         case .internal: .internalServerError
+        }
+    }
+
+    private static func chatError(for error: any Error, logger: Logger) -> ChatError {
+        switch error {
+        case let error as ChatError:
+            if case .internal(let detail) = error { logger.error("internal error", metadata: ["error": "\(detail)"]) }
+            return error
+        case let error as HTTPError:
+            return chatError(for: error)
+        case is NIOTooManyBytesError:
+            return .payloadTooLarge(limitBytes: ChatRequestContext.bodyLimit)
+        case let error as DecodingError:
+            return error.validationError
+        default:
+            logger.error("unhandled error", metadata: ["error": "\(String(reflecting: error))"])
+            return .internal("unhandled")
         }
     }
 

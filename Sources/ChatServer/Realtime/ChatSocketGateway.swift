@@ -17,6 +17,8 @@ import SocketIO
 struct ChatSocketGateway: Sendable {
     let services: ChatServices
     let logger: Logger
+    /// Sockets per user, capped.
+    let quota: SocketQuota
 
     /// The room every socket of a user is in.
     static func room(of userID: Int64) -> String { "user:\(userID)" }
@@ -48,7 +50,11 @@ struct ChatSocketGateway: Sendable {
             logger.debug("socket refused", metadata: ["reason": "\((error as? ChatError)?.publicMessage ?? "\(type(of: error))")"])
             throw SocketIOConnectError("unauthorized", data: ["code": "UNAUTHORIZED"])
         }
-        socket[SocketSession.Key.self] = SocketSession(identity: identity)
+        guard let ticket = quota.reserve(userID: identity.userID) else {
+            logger.notice("socket refused: too many connections", metadata: ["user.id": "\(identity.userID)"])
+            throw SocketIOConnectError("too many connections", data: ["code": "TOO_MANY_CONNECTIONS"])
+        }
+        socket[SocketSession.Key.self] = SocketSession(identity: identity, quotaTicket: ticket)
         // Joined before the CONNECT reply goes out, so nothing addressed to the user after the client sees itself
         // connected can miss this socket. (Should the connection close before that reply, this room entry stays
         // in the adapter for a socket that never connected and gets nothing; presence is only counted in
@@ -94,7 +100,7 @@ struct ChatSocketGateway: Sendable {
         let caller = try callerID(event)
         let payload = try SocketAck.payload(SocketPayload.Read.self, of: event)
         let conversationID = try Validator.id(payload.conversationId, resource: "conversation")
-        let lastReadSeq = try await services.realtime.markRead(callerID: caller, conversationID: conversationID, seq: payload.seq)
+        let lastReadSeq = try await services.realtime.markRead(callerID: caller, conversationID: conversationID, seq: payload.seq.value)
         return APIReadState(conversationId: String(conversationID), lastReadSeq: lastReadSeq)
     }
 

@@ -17,11 +17,13 @@ final class RealtimeHub: Sendable {
     let presence: PresenceService
     private let conversations: ConversationService
     private let messages: MessageService
+    private let limits: RateLimits
 
     init(
         conversations: ConversationService, messages: MessageService, presence: PresenceService, deliveries: MessageDeliveryQueue,
-        emitter: RealtimeEmitter
+        emitter: RealtimeEmitter, limits: RateLimits = .unlimited
     ) {
+        self.limits = limits
         self.conversations = conversations
         self.messages = messages
         self.presence = presence
@@ -71,6 +73,7 @@ final class RealtimeHub: Sendable {
 
     /// Relays a typing indicator to the other members; nothing is stored.
     func typing(callerID: Int64, conversationID: Int64, isTyping: Bool) async throws {
+        try limits.typingPerUser.check(String(callerID))
         let members = try await conversations.requireMembership(conversationID: conversationID, callerID: callerID)
         let typing = APITyping(conversationId: String(conversationID), userId: String(callerID), isTyping: isTyping)
         let emitter = self.emitter

@@ -11,7 +11,7 @@ enum SocketPayload {
     /// `message:read`.
     struct Read: Decodable {
         var conversationId: String
-        var seq: Int64
+        var seq: ClientInteger
     }
 
     /// `typing`.

@@ -14,6 +14,8 @@ final class SocketSession: Sendable {
     }
 
     let userID: Int64
+    /// This socket's place in the per-user socket limit.
+    private let quotaTicket: SocketQuota.Ticket
     private let state: Mutex<State>
 
     private struct State {
@@ -23,8 +25,9 @@ final class SocketSession: Sendable {
         var ended = false
     }
 
-    init(identity: AccessTokenIdentity) {
+    init(identity: AccessTokenIdentity, quotaTicket: SocketQuota.Ticket) {
         self.userID = identity.userID
+        self.quotaTicket = quotaTicket
         self.state = Mutex(State(expiresAt: identity.expiresAt))
     }
 
@@ -60,6 +63,7 @@ final class SocketSession: Sendable {
 
     /// Stops the timer for good; the socket is gone.
     func end() {
+        quotaTicket.release()
         state.withLock { state in
             state.ended = true
             state.onExpiry = nil

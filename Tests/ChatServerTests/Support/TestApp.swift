@@ -24,6 +24,8 @@ enum TestApp {
         config.accessTokenTTL = accessTTL
         config.logLevel = .warning
         config.port = 0
+        // Tests of other behaviour send and log in faster than any person; the abuse tests set their own limits.
+        config.rateLimits = .unlimited
         return config
     }
 
@@ -35,16 +37,18 @@ enum TestApp {
     @TaskLocal static var backend: TestBackend = .sqlite
 
     static func run(
-        accessTTL: TimeInterval = 900, corsOrigins: [String] = [], _ body: @escaping @Sendable (APIClient) async throws -> Void
+        accessTTL: TimeInterval = 900, corsOrigins: [String] = [], configure: @escaping @Sendable (inout ServerConfig) -> Void = { _ in },
+        _ body: @escaping @Sendable (APIClient) async throws -> Void
     ) async throws {
         for backend in TestBackend.allCases {
-            try await run(on: backend, accessTTL: accessTTL, corsOrigins: corsOrigins, body)
+            try await run(on: backend, accessTTL: accessTTL, corsOrigins: corsOrigins, configure: configure, body)
         }
     }
 
     /// Runs `body` against a fresh server on one backend only.
     static func run(
         on backend: TestBackend, accessTTL: TimeInterval = 900, corsOrigins: [String] = [],
+        configure: @escaping @Sendable (inout ServerConfig) -> Void = { _ in },
         _ body: @escaping @Sendable (APIClient) async throws -> Void
     ) async throws {
         do {
@@ -53,14 +57,14 @@ enum TestApp {
                 let dir = FileManager.default.temporaryDirectory.appendingPathComponent("chatone-test-\(UUID().uuidString)")
                 try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
                 defer { try? FileManager.default.removeItem(at: dir) }
-                try await serve(.sqlite(path: dir.appendingPathComponent("chat.sqlite").path), backend, accessTTL, corsOrigins, body)
+                try await serve(.sqlite(path: dir.appendingPathComponent("chat.sqlite").path), backend, accessTTL, corsOrigins, configure, body)
             case .mariadb:
                 guard MySQLTestServer.url != nil else {
                     Issue.record(Comment(rawValue: MySQLTestServer.skipMessage), severity: .warning)
                     return
                 }
                 try await MySQLTestServer.withScratchDatabase { url in
-                    try await serve(try DatabaseURL(parsing: url), backend, accessTTL, corsOrigins, body)
+                    try await serve(try DatabaseURL(parsing: url), backend, accessTTL, corsOrigins, configure, body)
                 }
             }
         } catch let error as ExpectationFailedError {
@@ -73,10 +77,11 @@ enum TestApp {
 
     private static func serve(
         _ url: DatabaseURL, _ backend: TestBackend, _ accessTTL: TimeInterval, _ corsOrigins: [String],
-        _ body: @escaping @Sendable (APIClient) async throws -> Void
+        _ configure: @Sendable (inout ServerConfig) -> Void, _ body: @escaping @Sendable (APIClient) async throws -> Void
     ) async throws {
         var config = config(databaseURL: url, accessTTL: accessTTL)
         config.corsOrigins = corsOrigins
+        configure(&config)
         var logger = Logger(label: "chatone-test")
         logger.logLevel = .warning
         let app = try await buildApplication(config: config, logger: logger)

@@ -32,6 +32,17 @@ DATABASE = os.environ.get("CHATONE_E2E_DATABASE", "sqlite").lower()
 JWT_SECRET = "e2e-" + uuid.uuid4().hex + uuid.uuid4().hex  # 68 bytes, fresh per run
 SHORT_TTL = 4  # seconds; the access-token lifetime of the `short_server` fixture
 
+# Every rate limit off: the tests of other behaviour register, log in and send far faster than people do. The abuse
+# tests (test_abuse.py) turn on the limits they test through `extra_env`.
+RATE_LIMITS_OFF = {
+    name: "off"
+    for name in (
+        "CHATONE_RATE_LOGIN_PER_IP", "CHATONE_RATE_LOGIN_FAILURES_PER_USERNAME", "CHATONE_RATE_REGISTER_PER_IP",
+        "CHATONE_RATE_REFRESH_PER_IP", "CHATONE_RATE_MESSAGES_PER_USER", "CHATONE_RATE_TYPING_PER_USER",
+        "CHATONE_RATE_READS_PER_USER", "CHATONE_RATE_CONVERSATION_CHANGES_PER_USER", "CHATONE_RATE_HANDSHAKES_PER_IP",
+    )
+}
+
 # Generous default for waits: CI machines here are shared and slow. Waits return as soon as the event arrives.
 WAIT = 10.0
 
@@ -118,6 +129,7 @@ class Server:
             CHATONE_BCRYPT_COST="4",
             CHATONE_LOG_LEVEL=os.environ.get("CHATONE_E2E_LOG_LEVEL", "debug"),  # debug: the token-leak test reads it all
             CHATONE_CORS_ORIGINS="http://e2e.example",
+            **RATE_LIMITS_OFF,
         )
         env.pop("CHATONE_DATABASE_URL", None)
         if access_ttl is not None:

@@ -1,0 +1,178 @@
+"""Abuse resistance through the public surfaces, with real clients: rate limits on login, register, sends and
+typing (REST 429 with Retry-After, socket acks with RATE_LIMITED), the bounded bcrypt queue, the per-user socket
+cap, and the server surviving it all."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from chat_e2e import RATE_LIMITS_OFF, Server, connect_refused, wait_until
+
+
+def limited(**env: str) -> dict[str, str]:
+    """Every limit off except the ones given (names without the CHATONE_RATE_ prefix)."""
+    settings = dict(RATE_LIMITS_OFF)
+    settings.update({f"CHATONE_RATE_{name}": value for name, value in env.items()})
+    return settings
+
+
+@pytest.fixture(scope="module")
+def storm_server():
+    """Real bcrypt cost, a per-address login limit, and 127.0.0.1 trusted as a proxy so tests can speak for many
+    client addresses through X-Forwarded-For."""
+    server = Server(extra_env={
+        **limited(LOGIN_PER_IP="5/60", REGISTER_PER_IP="3/3600"),
+        "CHATONE_BCRYPT_COST": "12", "CHATONE_TRUSTED_PROXIES": "127.0.0.1",
+    })
+    yield server
+    server.stop()
+
+
+def login(server: Server, username: str, password: str, address: str):
+    return server.request("POST", "/api/v1/auth/login", json={"username": username, "password": password},
+                          headers={"X-Forwarded-For": address})
+
+
+STORM = r"""
+import sys, threading, time, requests
+url, username, seconds = sys.argv[1], sys.argv[2], float(sys.argv[3])
+counts = {}
+lock = threading.Lock()
+deadline = time.monotonic() + seconds
+def attacker():
+    session = requests.Session()
+    while time.monotonic() < deadline:
+        status = session.post(url, json={"username": username, "password": "guess-guess"},
+                              headers={"X-Forwarded-For": "198.51.100.66"}, timeout=30).status_code
+        with lock:
+            counts[status] = counts.get(status, 0) + 1
+threads = [threading.Thread(target=attacker) for _ in range(50)]
+for t in threads: t.start()
+for t in threads: t.join()
+print(" ".join(f"{k}:{v}" for k, v in sorted(counts.items())))
+"""
+
+
+def test_login_storm_is_refused_while_a_real_user_still_logs_in_within_a_second(storm_server):
+    user = storm_server.register("real")
+    # The storm runs in a process of its own: 50 busy threads here would slow this test's own timing.
+    storm = subprocess.Popen([sys.executable, "-c", STORM, storm_server.url + "/api/v1/auth/login", user.username, "8"],
+                             stdout=subprocess.PIPE, text=True)
+    try:
+        time.sleep(2.5)  # the storm's first attempts have used the address's budget and its bcrypt work is done
+        timings = []
+        for _ in range(5):
+            started = time.monotonic()
+            response = login(storm_server, user.username, user.password, "203.0.113.7")
+            timings.append(time.monotonic() - started)
+            assert response.status_code == 200, response.text
+        # A quiet login at cost 12 takes about 0.3 s here; the storm may slow the machine, not queue the user.
+        assert sorted(timings)[2] < 1.0 and max(timings) < 2.0, f"real logins during the storm took {timings}"
+    finally:
+        out, _ = storm.communicate(timeout=60)
+    counts = dict(pair.split(":") for pair in out.split())
+    assert set(counts) <= {"401", "429"}, counts
+    assert int(counts.get("429", 0)) >= 50, counts
+    refused = login(storm_server, user.username, "guess", "198.51.100.66")
+    assert refused.status_code == 429
+    assert refused.json()["error"]["code"] == "RATE_LIMITED"
+    assert 1 <= int(refused.headers["Retry-After"]) <= 60
+
+
+def test_x_forwarded_for_from_an_untrusted_peer_is_ignored():
+    server = Server(extra_env=limited(LOGIN_PER_IP="2/60"))  # no trusted proxies
+    try:
+        answers = [login(server, "nobody", "whatever-pw", f"192.0.2.{i}").status_code for i in range(4)]
+        # Every request really comes from 127.0.0.1: the made-up addresses do not buy new budgets.
+        assert answers == [401, 401, 429, 429], answers
+    finally:
+        server.stop()
+
+
+def test_registration_is_limited_per_address(storm_server):
+    def register(address: str):
+        body = {"username": "r_" + uuid.uuid4().hex[:10], "password": "correct horse"}
+        return storm_server.request("POST", "/api/v1/auth/register", json=body, headers={"X-Forwarded-For": address})
+
+    answers = [register("198.51.100.99").status_code for _ in range(5)]
+    assert answers == [201, 201, 201, 429, 429], answers
+    assert register("198.51.100.100").status_code == 201
+
+
+def test_a_full_bcrypt_queue_answers_429_at_once():
+    server = Server(extra_env={**RATE_LIMITS_OFF, "CHATONE_BCRYPT_COST": "12", "CHATONE_BCRYPT_QUEUE": "2"})
+    try:
+        user = server.register("q")
+        results: list[tuple[int, float]] = []
+
+        def attempt():
+            started = time.monotonic()
+            status = server.request("POST", "/api/v1/auth/login", json={"username": user.username, "password": "wrong-pw"}).status_code
+            results.append((status, time.monotonic() - started))
+
+        with ThreadPoolExecutor(max_workers=20) as pool:
+            for _ in range(20):
+                pool.submit(attempt)
+        refused = [elapsed for status, elapsed in results if status == 429]
+        assert refused, results
+        # Refused without waiting for bcrypt (which takes a quarter of a second or more at cost 12).
+        assert min(refused) < 0.2, results
+        assert {status for status, _ in results} <= {401, 429}
+        assert server.request("POST", "/api/v1/auth/login", json={"username": user.username, "password": user.password}).status_code == 200
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="module")
+def flood_server():
+    server = Server(extra_env={**limited(MESSAGES_PER_USER="5/600", TYPING_PER_USER="3/600"), "CHATONE_MAX_SOCKETS_PER_USER": "3"})
+    yield server
+    server.stop()
+
+
+def test_a_send_flood_gets_rate_limited_acks_and_stores_only_what_was_allowed(flood_server, devices):
+    ann, bob = flood_server.register("ann"), flood_server.register("bob")
+    conversation = flood_server.direct(ann, bob)["id"]
+    device = devices.connect(ann)
+    acks = [device.call("message:send", {"conversationId": conversation, "content": f"m{i}"}) for i in range(12)]
+    assert [ack["success"] for ack in acks] == [True] * 5 + [False] * 7, acks
+    assert {ack["error"]["code"] for ack in acks[5:]} == {"RATE_LIMITED"}
+    assert device.connected, "a rate-limited socket stays connected"
+    # REST shares the budget.
+    over_rest = flood_server.request("POST", f"/api/v1/conversations/{conversation}/messages", ann.token, {"content": "via rest"})
+    assert over_rest.status_code == 429 and "Retry-After" in over_rest.headers
+    assert [m["content"] for m in flood_server.history(bob, conversation)] == [f"m{i}" for i in range(5)]
+
+
+def test_a_typing_flood_gets_rate_limited_acks(flood_server, devices):
+    ann, bob = flood_server.register("ann"), flood_server.register("bob")
+    conversation = flood_server.direct(ann, bob)["id"]
+    device = devices.connect(ann)
+    acks = [device.call("typing", {"conversationId": conversation, "isTyping": True}) for _ in range(6)]
+    assert [ack["success"] for ack in acks] == [True] * 3 + [False] * 3, acks
+    assert acks[-1]["error"]["code"] == "RATE_LIMITED"
+
+
+def test_sockets_per_user_are_capped_and_a_freed_place_can_be_used_again(flood_server, devices):
+    ann = flood_server.register("cap")
+    first = [devices.connect(ann) for _ in range(3)]
+    refused = connect_refused(flood_server, token=ann.login())
+    assert refused == {"message": "too many connections", "data": {"code": "TOO_MANY_CONNECTIONS"}}, refused
+    # Another user is not affected.
+    devices.connect(flood_server.register("other"))
+    first[0].close()
+    # The place comes back once the server has seen the disconnect.
+    def reconnects():
+        try:
+            devices.connect(ann)
+            return True
+        except Exception:
+            return False
+    assert wait_until(reconnects, timeout=10, interval=0.3)
