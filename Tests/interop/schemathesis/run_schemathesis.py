@@ -46,7 +46,7 @@ import requests
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[2]
 sys.path.insert(0, str(REPO / "Tests" / "interop" / "chat"))
-from chat_e2e import MySQLDatabases, free_port  # noqa: E402  (the chat e2e tests' database helper)
+from chat_e2e import RATE_LIMITS_OFF, MySQLDatabases, free_port  # noqa: E402  (the chat e2e tests' helpers)
 
 BIN = Path(os.environ.get("CHATONE_BIN") or REPO / ".build" / "debug" / "chatone")
 DATABASE = os.environ.get("CHATONE_E2E_DATABASE", "sqlite").lower()
@@ -56,17 +56,10 @@ CHECKS = ",".join([
     "response_schema_conformance",
     "stored_as_sent",  # ours, in hooks.py: what a write stored reads back as it was answered
 ])
-# Rate limits off, so that fuzzing is not throttled (the server's CHATONE_RATE_* settings, `N/SECONDS` or `off`). Should
-# the server refuse to start with them (renamed, another format), it is started again without them; a 429 is then
-# still allowed where the document allows it.
-RATE_ENV = {
-    name: "off"
-    for name in (
-        "CHATONE_RATE_LOGIN_PER_IP", "CHATONE_RATE_LOGIN_FAILURES_PER_USERNAME", "CHATONE_RATE_REGISTER_PER_IP",
-        "CHATONE_RATE_REFRESH_PER_IP", "CHATONE_RATE_MESSAGES_PER_USER", "CHATONE_RATE_TYPING_PER_USER",
-        "CHATONE_RATE_READS_PER_USER", "CHATONE_RATE_CONVERSATION_CHANGES_PER_USER", "CHATONE_RATE_HANDSHAKES_PER_IP",
-    )
-}
+# Rate limits off, so that fuzzing is not throttled: the chat e2e harness's settings. Should the server refuse to start
+# with them (renamed, another format), it is started again without them; a 429 is then still allowed where the
+# document allows it.
+RATE_ENV = RATE_LIMITS_OFF
 RUN_TIMEOUT = 170  # seconds per schemathesis run; a run that takes longer is killed and counted as failed
 
 
