@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # ChatOne's one test command: every Swift test (SQLite and a real MariaDB), then the end-to-end tests with real
-# clients from PyPI (Socket.IO protocol and interop, chat over SQLite and over MariaDB).
+# clients from PyPI (Socket.IO protocol and interop, chat over SQLite and over MariaDB), then schemathesis against the
+# OpenAPI document (over SQLite and over MariaDB).
 #
 # It installs what it needs when missing (Debian and PyPI packages), starts a private MariaDB and stops it again,
 # and removes everything it made, also when tests fail. The last line is "N passed, M failed".
@@ -116,6 +117,24 @@ PY
 run_pytest socketio Tests/interop/socketio
 run_pytest chat-sqlite Tests/interop/chat CHATONE_E2E_DATABASE=sqlite
 run_pytest chat-mariadb Tests/interop/chat CHATONE_E2E_DATABASE=mysql
+
+# --- Schemathesis: the REST API against its OpenAPI document, once per database; one count per operation and run.
+run_schemathesis() {  # $1 label, rest: env assignments
+    local label=$1
+    shift
+    log "schemathesis $label"
+    local out="$work/schemathesis-$label.log"
+    env "$@" "$venv/bin/python" Tests/interop/schemathesis/run_schemathesis.py 2>&1 | tee "$out"
+    local line
+    line=$(grep -E "^schemathesis: [0-9]+ operations passed, [0-9]+ failed$" "$out" | tail -n 1)
+    if [ -n "$line" ]; then
+        count "$(echo "$line" | grep -oE "[0-9]+ operations" | grep -oE "[0-9]+")" "$(echo "$line" | grep -oE "[0-9]+ failed" | grep -oE "[0-9]+")"
+    else
+        count 0 1
+    fi
+}
+run_schemathesis sqlite CHATONE_E2E_DATABASE=sqlite
+run_schemathesis mariadb CHATONE_E2E_DATABASE=mysql
 
 echo
 echo "$passed passed, $failed failed"
