@@ -11,6 +11,7 @@ extension Validator {
         guard groupTitleLength.contains(trimmed.unicodeScalars.count) else {
             throw ChatError.validation("title must be 1-100 characters after trimming", field: "title")
         }
+        try noNUL(trimmed, field: "title")
         return trimmed
     }
 

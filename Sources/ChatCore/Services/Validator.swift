@@ -57,6 +57,7 @@ public enum Validator {
         guard searchQueryLength.contains(value.unicodeScalars.count) else {
             throw ChatError.validation("q must be at most 64 characters", field: "q")
         }
+        try noNUL(value, field: "q")
         return value.lowercased()
     }
 
@@ -67,6 +68,7 @@ public enum Validator {
         guard displayNameLength.contains(trimmed.unicodeScalars.count) else {
             throw ChatError.validation("displayName must be 1-64 characters after trimming", field: "displayName")
         }
+        try noNUL(trimmed, field: "displayName")
         return trimmed
     }
 
@@ -74,6 +76,7 @@ public enum Validator {
         guard contentLength.contains(value.unicodeScalars.count) else {
             throw ChatError.validation("content must be 1-4000 characters", field: "content")
         }
+        try noNUL(value, field: "content")
         guard !value.unicodeScalars.allSatisfy(\.properties.isWhitespace) else {
             throw ChatError.validation("content must not be only whitespace", field: "content")
         }
@@ -85,6 +88,7 @@ public enum Validator {
         guard clientMessageIDLength.contains(value.unicodeScalars.count) else {
             throw ChatError.validation("clientMessageId must be 1-64 characters", field: "clientMessageId")
         }
+        try noNUL(value, field: "clientMessageId")
         return value
     }
 
@@ -96,9 +100,16 @@ public enum Validator {
         return value
     }
 
-    /// Ids are opaque strings to clients; one that cannot be ours matches nothing, so it is "not found".
+    /// Ids are opaque strings to clients; one that cannot be ours matches nothing, so it is "not found". Only the
+    /// exact form the API hands out matches ("42", never "042" or "+42").
     public static func id(_ value: String, resource: String) throws -> Int64 {
-        guard let id = Int64(value), id > 0 else { throw ChatError.notFound("\(resource) not found") }
+        guard let id = Int64(value), id > 0, String(id) == value else { throw ChatError.notFound("\(resource) not found") }
         return id
+    }
+
+    /// U+0000 in stored text is refused everywhere: SQLite's C API would cut the text there on some paths, so
+    /// what was stored would differ from what was acknowledged, and no chat needs the character.
+    static func noNUL(_ value: String, field: String) throws {
+        guard !value.utf8.contains(0) else { throw ChatError.validation("\(field) must not contain U+0000", field: field) }
     }
 }

@@ -60,10 +60,18 @@ struct APIMessage: Encodable, Sendable {
         try c.encode(senderId, forKey: .senderId)
         try c.encode(content, forKey: .content)
         try c.encode(clientMessageId, forKey: .clientMessageId)
+        // Replies, reactions, edits and deletes are not built yet; the fields are there with their empty values
+        // so that clients written against API.md's Message object find every field.
+        try c.encodeNil(forKey: .replyToSeq)
+        try c.encode([String](), forKey: .reactions)
         try c.encode(createdAt, forKey: .createdAt)
+        try c.encodeNil(forKey: .editedAt)
+        try c.encodeNil(forKey: .deletedAt)
     }
 
-    enum CodingKeys: String, CodingKey { case id, conversationId, seq, senderId, content, clientMessageId, createdAt }
+    enum CodingKeys: String, CodingKey {
+        case id, conversationId, seq, senderId, content, clientMessageId, replyToSeq, reactions, createdAt, editedAt, deletedAt
+    }
 }
 
 struct APIMember: Encodable, Sendable {
