@@ -16,13 +16,18 @@ extension HTTPServerBuilder {
     /// exempt (Engine.IO's heartbeat watches them). `http1.idleTimeout`, Hummingbird's own, only
     /// applies after a first request, so it does not cover connections that send nothing.
     ///
+    /// A request must arrive whole (head and body) within `requestTimeout` of its first byte, or the
+    /// connection is closed: a client trickling a head or a body cannot hold a connection. Only the
+    /// request's arrival is timed, so a held long-polling GET is not affected. `nil` turns it off.
+    ///
     /// ```swift
     /// let app = Application(router: router, server: .engineIO([io.engine]), configuration: ...)
     /// ```
     public static func engineIO(
         _ endpoints: [EngineIOServer],
         http1: HTTP1Channel.Configuration = .init(),
-        idleTimeout: Duration? = .seconds(60)
+        idleTimeout: Duration? = .seconds(60),
+        requestTimeout: Duration? = .seconds(10)
     ) -> HTTPServerBuilder {
         let maxPayload = endpoints.map(\.configuration.maxPayload).max() ?? (1 << 20)
         let configuration = HTTP1WebSocketUpgradeChannel.Configuration(
@@ -31,13 +36,14 @@ extension HTTPServerBuilder {
         )
         return HTTPServerBuilder { responder in
             EngineIOHTTPChannel(
-                inner: HTTP1WebSocketUpgradeChannel(responder: responder, configuration: configuration) { request, _, _ in
+                inner: HTTP1WebSocketUpgradeChannel(responder: responder, configuration: configuration) { request, channel, _ in
                     for endpoint in endpoints {
-                        if let result = endpoint.shouldUpgrade(request) { return result }
+                        if let result = endpoint.shouldUpgrade(request, channel: channel) { return result }
                     }
                     return .dontUpgrade
                 },
-                idleTimeout: idleTimeout.map { TimeAmount($0) }
+                idleTimeout: idleTimeout.map { TimeAmount($0) },
+                requestTimeout: requestTimeout.map { TimeAmount($0) }
             )
         }
     }
