@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -123,14 +128,6 @@ struct AbuseResistanceTests {
             let refused = try await client.request("/socket.io/?EIO=4&transport=polling", .get)
             #expect(refused.status == .serviceUnavailable)
             #expect(String(buffer: refused.body) == #"{"code":6,"message":"Server busy"}"#)
-            let upgrade = try await client.executeRequest(
-                uri: "/socket.io/?EIO=4&transport=websocket",
-                method: .get,
-                headers: Self.upgradeHeaders,
-                body: nil
-            )
-            #expect(upgrade.status == .serviceUnavailable)
-            #expect(String(buffer: upgrade.body) == #"{"code":6,"message":"Server busy"}"#)
             #expect(io.engine.sessionCount == 2)
 
             // Joining a namespace establishes the session: room for one more.
@@ -138,31 +135,62 @@ struct AbuseResistanceTests {
             #expect(try await client.request(uri, .post, body: "40").status == .ok)
             #expect(await eventually { io.engine.pendingSessionCount == 1 })
             #expect(try await client.request("/socket.io/?EIO=4&transport=polling", .get).status == .ok)
+            #expect(io.engine.pendingSessionCount == 2)
+
+            // HummingbirdWebSocket only upgrades a connection's first request: a fresh connection.
+            let upgrade = try Self.rawUpgrade(port: port)
+            #expect(upgrade.hasPrefix("HTTP/1.1 503"))
+            #expect(upgrade.hasSuffix(#"{"code":6,"message":"Server busy"}"#))
+            #expect(io.engine.sessionCount == 3)
         }
     }
 
     @Test("a session that joins no namespace within connectTimeout is closed, on both transports")
     func connectTimeout() async throws {
-        let io = makeServer { $0.connectTimeout = .milliseconds(300) }
+        let io = makeServer { $0.connectTimeout = .seconds(1) }
         try await withLiveServer(io) { port, client in
             let handshake = try await client.request("/socket.io/?EIO=4&transport=polling", .get)
             let sid = try #require(try JSONValue(parsing: String(String(buffer: handshake.body).dropFirst()))["sid"]?.stringValue)
             let ws = WSTestConnection(url: "ws://127.0.0.1:\(port)/socket.io/?EIO=4&transport=websocket")
             #expect(await ws.nextText()?.hasPrefix("0{") == true)
             #expect(io.engine.pendingSessionCount == 2)
-            #expect(await ws.waitForClose(timeout: .seconds(2)))
+            #expect(await ws.waitForClose(timeout: .seconds(3)))
             let poll = try await client.request("/socket.io/?EIO=4&transport=polling&sid=\(sid)", .get)
             #expect(poll.status == .badRequest || String(buffer: poll.body) == "1")
             #expect(await eventually { io.engine.pendingSessionCount == 0 })
         }
     }
 
-    static let upgradeHeaders: HTTPFields = [
-        .connection: "Upgrade",
-        .upgrade: "websocket",
-        .secWebSocketKey: "dGhlIHNhbXBsZSBub25jZQ==",
-        .secWebSocketVersion: "13",
-    ]
+    /// Sends a WebSocket handshake for a new session on a fresh connection; returns the whole answer
+    /// (a refused upgrade is answered and the connection closed).
+    static func rawUpgrade(port: Int, extraHeaders: String = "") throws -> String {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw TestFailure("socket() failed") }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard connected == 0 else { throw TestFailure("connect() failed") }
+        var timeout = timeval(tv_sec: 3, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        let request = Array(
+            ("GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n"
+                + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\(extraHeaders)\r\n").utf8
+        )
+        guard send(fd, request, request.count, 0) == request.count else { throw TestFailure("send() failed") }
+        var answer: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let count = recv(fd, &buffer, buffer.count, 0)
+            if count <= 0 { break }
+            answer += buffer[0..<count]
+        }
+        return String(decoding: answer, as: UTF8.self)
+    }
 
     @Test("the handshake filter sees the client's address and refuses with its status and Retry-After, before a session exists")
     func handshakeFilter() async throws {
@@ -181,18 +209,18 @@ struct AbuseResistanceTests {
             #expect(polling.headers[.retryAfter] == "7")
             #expect(String(buffer: polling.body) == #"{"code":7,"message":"Handshake refused"}"#)
 
-            var headers = Self.upgradeHeaders
-            headers[HTTPField.Name("x-refuse")!] = "1"
-            let upgrade = try await client.executeRequest(uri: "/socket.io/?EIO=4&transport=websocket", method: .get, headers: headers, body: nil)
-            #expect(upgrade.status == .tooManyRequests)
-            #expect(upgrade.headers[.retryAfter] == "7")
-            #expect(io.engine.sessionCount == 0)
-
             // Allowed handshakes proceed; the filter runs once per handshake, never for later requests.
             let (ws, reply) = try await connectSocket(port: port)
             #expect(reply.hasPrefix("0{\"sid\""))
             #expect(try await client.request("/socket.io/?EIO=4&transport=polling", .get).status == .ok)
-            #expect(seen.withLock { $0 } == ["polling 127.0.0.1", "websocket 127.0.0.1", "websocket 127.0.0.1", "polling 127.0.0.1"])
+            #expect(io.engine.sessionCount == 2)
+
+            let upgrade = try Self.rawUpgrade(port: port, extraHeaders: "X-Refuse: 1\r\n")
+            #expect(upgrade.hasPrefix("HTTP/1.1 429"))
+            #expect(upgrade.lowercased().contains("retry-after: 7\r\n"))
+            #expect(upgrade.hasSuffix(#"{"code":7,"message":"Handshake refused"}"#))
+            #expect(io.engine.sessionCount == 2)
+            #expect(seen.withLock { $0 } == ["polling 127.0.0.1", "websocket 127.0.0.1", "polling 127.0.0.1", "websocket 127.0.0.1"])
             ws.close()
         }
     }

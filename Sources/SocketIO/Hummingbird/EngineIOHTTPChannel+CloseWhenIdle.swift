@@ -94,6 +94,8 @@ extension EngineIOHTTPChannel {
         }
 
         func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+            // Passed on before leaving: a removed handler's context no longer reaches the next handlers.
+            context.fireUserInboundEventTriggered(event)
             if case .upgradeComplete = event as? HTTPServerUpgradeEvents {
                 // The upgrade handler fires this before it lets the first WebSocket bytes through,
                 // so no frame ever reaches this HTTP-typed handler.
@@ -102,7 +104,6 @@ extension EngineIOHTTPChannel {
                 }
                 context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
             }
-            context.fireUserInboundEventTriggered(event)
         }
 
         /// Bytes arrived from the client (before parsing).

@@ -11,10 +11,25 @@ extension EngineIOHTTPChannel {
     /// in the pipeline and leaves the refusal here before answering `.dontUpgrade`. The 400 head and end
     /// then pass through here (behind the upgrade handler, they are NIO's HTTP/1 parts) and are replaced.
     ///
+    /// When the connection becomes a WebSocket it removes itself, before any frame passes.
+    ///
     /// Used only on the channel's event loop, hence not `Sendable`.
-    final class UpgradeRefusal: ChannelOutboundHandler, RemovableChannelHandler {
+    final class UpgradeRefusal: ChannelDuplexHandler, RemovableChannelHandler {
+        typealias InboundIn = NIOAny
         typealias OutboundIn = HTTPServerResponsePart
         typealias OutboundOut = HTTPServerResponsePart
+
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            context.fireChannelRead(data)
+        }
+
+        func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+            // Passed on before leaving: a removed handler's context no longer reaches the next handlers.
+            context.fireUserInboundEventTriggered(event)
+            if case .upgradeComplete = event as? HTTPServerUpgradeEvents {
+                context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
+            }
+        }
 
         /// The answer to write instead of the next response.
         var refusal: EngineIOHTTPResponse?
