@@ -88,10 +88,10 @@ extension EngineIOServer {
     /// Runs the WebSocket transport of a session: one task reads inbound messages, one drains the
     /// outbound queue. Whichever ends first (client gone, or session closed by the server) ends both.
     ///
-    /// Rethrows the inbound stream's error (a message over `maxPayload` split into fragments throws
-    /// there), so HummingbirdWebSocket closes with its code (1009), as the reference server (`ws`) does.
-    /// A single frame over `maxPayload` never gets here: NIO's frame decoder refuses it and its
-    /// protocol error handler sends the 1009 close itself.
+    /// A message over `maxPayload` closes the WebSocket with 1009, as the reference server (`ws`) does:
+    /// one frame is checked here; a message split into fragments makes the inbound stream throw, and
+    /// that error is rethrown so HummingbirdWebSocket closes with its code. A frame over twice
+    /// `maxPayload` is refused by NIO's frame decoder, which sends 1009 and drops the connection.
     ///
     /// Inbound backpressure: the reader awaits `session.receive` (and through it the delegate, which
     /// Socket.IO suspends while `maxPendingEvents` are queued) before it asks for the next message.
@@ -134,9 +134,21 @@ extension EngineIOServer {
                 do {
                     loop: for try await message in inbound.messages(maxSize: maxPayload) {
                         let packet: EngineIOInboundPacket?
+                        let size: Int
                         switch message {
-                        case .text(let text): packet = EngineIOInboundPacket(text: Substring(text))
-                        case .binary(let bytes): packet = .message(.binary(bytes))
+                        case .text(let text):
+                            size = text.utf8.count
+                            packet = EngineIOInboundPacket(text: Substring(text))
+                        case .binary(let bytes):
+                            size = bytes.readableBytes
+                            packet = .message(.binary(bytes))
+                        }
+                        guard size <= maxPayload else {
+                            // A single frame up to the decoder's limit (twice maxPayload) gets here; the
+                            // close handshake that follows reads the client's close, so it sees the code.
+                            try? await outbound.close(.messageTooLarge, reason: "Max payload size exceeded")
+                            reason = .transportError
+                            break loop
                         }
                         if probing {
                             // Before the upgrade completes only the probe and the upgrade packet are valid.
@@ -193,9 +205,12 @@ extension EngineIOServer {
                     return nil
                 }
             }
-            // Only the error that ended the transport counts (not what cancelling the others caused).
-            let failure = await group.next() ?? nil
+            var failure = await group.next() ?? nil
             group.cancelAll()
+            // The reader closes the session before it returns, so its error may come second.
+            for await result in group {
+                if failure == nil, let result, !(result is CancellationError) { failure = result }
+            }
             if upgrading, session.isUpgradePending { session.abortUpgrade() }
             return failure
         }
