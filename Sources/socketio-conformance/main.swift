@@ -1,11 +1,16 @@
 // socketio-conformance: the server the official Engine.IO v4 and Socket.IO v5 test suites expect,
 // plus a few extra namespaces and events for this repository's interop tests.
 //
-// Usage: socketio-conformance [--port N] [--idle-timeout SECONDS] [--ping-interval MS]
-//   --port           default 3000, listens on 127.0.0.1
-//   --idle-timeout   close connections with no HTTP request in progress for this long
-//                    (default 60, 0 turns it off; WebSocket connections are exempt)
-//   --ping-interval  Engine.IO pingInterval of both endpoints in milliseconds (default 300)
+// Usage: socketio-conformance [--port N] [--idle-timeout SECONDS] [--request-timeout SECONDS]
+//                             [--ping-interval MS] [--connect-timeout MS] [--max-pending-sessions N]
+//   --port                  default 3000, listens on 127.0.0.1
+//   --idle-timeout          close connections with no HTTP request in progress for this long
+//                           (default 60, 0 turns it off; WebSocket connections are exempt)
+//   --request-timeout       close connections whose request (head and body) takes longer than this
+//                           to arrive (default 10, 0 turns it off)
+//   --ping-interval         Engine.IO pingInterval of both endpoints in milliseconds (default 300)
+//   --connect-timeout       Socket.IO connectTimeout in milliseconds (default 1000)
+//   --max-pending-sessions  most Socket.IO sessions without a namespace at once (default 4096, 0: no limit)
 //
 // Settings the suites assume: pingInterval 300 ms, pingTimeout 200 ms, maxPayload 1000000,
 // connectTimeout 1000 ms.
@@ -25,17 +30,38 @@
 //   namespace "/protected": middleware refuses unless auth.token == "letmein", with CONNECT_ERROR
 //     {"message":"unauthorized","data":{"code":"UNAUTHORIZED"}}; it also answers "message"
 //     and "message-with-ack" like "/".
+//   namespace "/slow": "slow" takes 10 ms (a handler waiting for a database commit, say).
+// GET /stats  {"sessions":N,"pendingSessions":N,"slowStarted":N,"slowStartedAfterClose":N}: the Socket.IO
+//   endpoint's open and pending sessions, and how many "slow" events started, in all and after their
+//   connection had closed (abuse-resistance tests).
 
 import Foundation
 import Hummingbird
 import Logging
 import SocketIO
+import Synchronization
 
-let usage = "usage: socketio-conformance [--port N] [--idle-timeout SECONDS] [--ping-interval MS]"
+let usage = """
+    usage: socketio-conformance [--port N] [--idle-timeout SECONDS] [--request-timeout SECONDS] \
+    [--ping-interval MS] [--connect-timeout MS] [--max-pending-sessions N]
+    """
 var port = 3000
 var idleTimeout: Duration? = .seconds(60)
+var requestTimeout: Duration? = .seconds(10)
 var pingInterval: Duration = .milliseconds(300)
+var connectTimeout: Duration = .milliseconds(1000)
+var maxPendingSessions: Int? = 4096
 var arguments = CommandLine.arguments.dropFirst().makeIterator()
+
+/// The argument as seconds (0 meaning off), or exits with the usage.
+func optionalSeconds(_ value: String?) -> Duration? {
+    guard let value, let seconds = Double(value), seconds >= 0, seconds.isFinite else {
+        print(usage)
+        exit(2)
+    }
+    return seconds == 0 ? nil : .milliseconds(Int64((seconds * 1000).rounded()))
+}
+
 while let argument = arguments.next() {
     switch argument {
     case "--port":
@@ -45,11 +71,21 @@ while let argument = arguments.next() {
         }
         port = parsed
     case "--idle-timeout":
-        guard let value = arguments.next(), let seconds = Double(value), seconds >= 0, seconds.isFinite else {
+        idleTimeout = optionalSeconds(arguments.next())
+    case "--request-timeout":
+        requestTimeout = optionalSeconds(arguments.next())
+    case "--connect-timeout":
+        guard let value = arguments.next(), let milliseconds = Int(value), milliseconds > 0 else {
             print(usage)
             exit(2)
         }
-        idleTimeout = seconds == 0 ? nil : .milliseconds(Int64((seconds * 1000).rounded()))
+        connectTimeout = .milliseconds(milliseconds)
+    case "--max-pending-sessions":
+        guard let value = arguments.next(), let count = Int(value), count >= 0 else {
+            print(usage)
+            exit(2)
+        }
+        maxPendingSessions = count == 0 ? nil : count
     case "--ping-interval":
         guard let value = arguments.next(), let milliseconds = Int(value), milliseconds > 0 else {
             print(usage)
@@ -74,8 +110,9 @@ let io = SocketIOServer(
         pingInterval: pingInterval,
         pingTimeout: .milliseconds(200),
         maxPayload: 1_000_000,
-        connectTimeout: .milliseconds(1000),
-        allowedOrigins: ["*"]
+        connectTimeout: connectTimeout,
+        allowedOrigins: ["*"],
+        maxPendingSessions: maxPendingSessions
     ),
     logger: logger
 )
@@ -142,13 +179,33 @@ protected.use { socket in
 installSuiteHandlers(on: protected)
 installInteropHandlers(on: protected)
 
+/// Counters of the "/slow" namespace.
+final class SlowStats: Sendable {
+    let started = Atomic<Int>(0)
+    let startedAfterClose = Atomic<Int>(0)
+}
+let slowStats = SlowStats()
+io.of("/slow").on("slow") { event in
+    slowStats.started.add(1, ordering: .relaxed)
+    if !event.socket.isConnected { slowStats.startedAfterClose.add(1, ordering: .relaxed) }
+    try? await Task.sleep(for: .milliseconds(10))
+}
+
 let router = Router()
+router.get("/stats") { _, _ -> Response in
+    let body = """
+        {"sessions":\(io.engine.sessionCount),"pendingSessions":\(io.engine.pendingSessionCount),\
+        "slowStarted":\(slowStats.started.load(ordering: .relaxed)),\
+        "slowStartedAfterClose":\(slowStats.startedAfterClose.load(ordering: .relaxed))}
+        """
+    return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: body)))
+}
 io.addRoutes(to: router)
 echo.addRoutes(to: router)
 
 let app = Application(
     router: router,
-    server: .socketIO(io, engines: [echo], idleTimeout: idleTimeout),
+    server: .socketIO(io, engines: [echo], idleTimeout: idleTimeout, requestTimeout: requestTimeout),
     configuration: .init(address: .hostname("127.0.0.1", port: port), serverName: "socketio-conformance"),
     services: [io],
     logger: logger

@@ -7,6 +7,10 @@ public struct EngineIOConfiguration: Sendable {
     /// How long the server waits for the pong before closing the session.
     public var pingTimeout: Duration
     /// Largest accepted inbound payload (an HTTP POST body or a WebSocket message), in bytes.
+    ///
+    /// 64 KiB by default. A POST body over it is answered with 413 and a WebSocket message over it
+    /// closes the WebSocket with code 1009, as the reference server does; either way the session ends.
+    /// Socket.IO also applies it to a whole packet, binary attachments included.
     public var maxPayload: Int
     /// Largest amount of outbound data, in bytes, queued for one session before `outboundBufferPolicy` applies.
     ///
@@ -21,6 +25,20 @@ public struct EngineIOConfiguration: Sendable {
     public var allowPolling: Bool
     /// Whether clients may use WebSocket (directly or as an upgrade from polling).
     public var allowWebSocket: Bool
+    /// Most sessions that may be pending at once; `nil` for no limit (the default of a raw endpoint).
+    ///
+    /// A session is pending from its handshake until its delegate calls `EngineIOSocket.markEstablished()`
+    /// (Socket.IO does when a namespace CONNECT succeeds). Handshakes beyond the limit are refused at once
+    /// with 503 (`{"code":6,"message":"Server busy"}`) and create no session, so a flood of clients that
+    /// never authenticate cannot hold more than this many sessions.
+    public var maxPendingSessions: Int?
+    /// Decides, before a session exists, whether a handshake may proceed; `nil` allows every handshake.
+    ///
+    /// Called once per handshake (polling GET or WebSocket upgrade), on the request's event loop: keep it
+    /// short and never block. It sees the client's address (`EngineIOHandshakeRequest.remoteAddress`) and
+    /// headers, so an application can rate-limit handshakes per client (reading `X-Forwarded-For` itself
+    /// behind a proxy it trusts).
+    public var handshakeFilter: (@Sendable (EngineIOHandshakeRequest) -> EngineIOHandshakeDecision)?
 
     /// What to do with a session whose outbound buffer is full.
     public enum OutboundBufferPolicy: Sendable, Equatable {
@@ -34,12 +52,14 @@ public struct EngineIOConfiguration: Sendable {
         path: String = "/engine.io",
         pingInterval: Duration = .seconds(25),
         pingTimeout: Duration = .seconds(20),
-        maxPayload: Int = 1_000_000,
+        maxPayload: Int = 64 * 1024,
         maxOutboundBufferSize: Int = 4 * 1024 * 1024,
         outboundBufferPolicy: OutboundBufferPolicy = .disconnect,
         allowedOrigins: [String]? = nil,
         allowPolling: Bool = true,
-        allowWebSocket: Bool = true
+        allowWebSocket: Bool = true,
+        maxPendingSessions: Int? = nil,
+        handshakeFilter: (@Sendable (EngineIOHandshakeRequest) -> EngineIOHandshakeDecision)? = nil
     ) {
         self.path = path
         self.pingInterval = pingInterval
@@ -50,6 +70,8 @@ public struct EngineIOConfiguration: Sendable {
         self.allowedOrigins = allowedOrigins
         self.allowPolling = allowPolling
         self.allowWebSocket = allowWebSocket
+        self.maxPendingSessions = maxPendingSessions
+        self.handshakeFilter = handshakeFilter
     }
 
     /// The path without a trailing slash, as routes are registered.

@@ -6,6 +6,10 @@ enum EngineIOErrorCode: Int, Error, Sendable {
     case badRequest = 3
     case forbidden = 4
     case unsupportedProtocolVersion = 5
+    /// Not a reference-server code: too many sessions are pending (`maxPendingSessions`).
+    case serverBusy = 6
+    /// Not a reference-server code: the application's `handshakeFilter` refused the handshake.
+    case handshakeRefused = 7
 
     var message: String {
         switch self {
@@ -15,11 +19,20 @@ enum EngineIOErrorCode: Int, Error, Sendable {
         case .badRequest: "Bad request"
         case .forbidden: "Forbidden"
         case .unsupportedProtocolVersion: "Unsupported protocol version"
+        case .serverBusy: "Server busy"
+        case .handshakeRefused: "Handshake refused"
         }
     }
 
-    /// 403 for `forbidden`, 400 for everything else, as the reference server answers.
-    var httpStatus: Int { self == .forbidden ? 403 : 400 }
+    /// 403 for `forbidden`, 400 for the other reference codes, as the reference server answers;
+    /// 503 for `serverBusy`, 403 for `handshakeRefused` (the filter usually names its own status).
+    var httpStatus: Int {
+        switch self {
+        case .forbidden, .handshakeRefused: 403
+        case .serverBusy: 503
+        default: 400
+        }
+    }
 
     var body: String { "{\"code\":\(rawValue),\"message\":\"\(message)\"}" }
 }

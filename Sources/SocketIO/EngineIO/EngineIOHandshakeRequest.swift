@@ -1,5 +1,6 @@
 import Foundation
 public import Hummingbird
+public import NIOCore
 
 /// The HTTP request that opened an Engine.IO session, kept for the application
 /// (for example to read an `Authorization` header in Socket.IO middleware).
@@ -10,11 +11,17 @@ public struct EngineIOHandshakeRequest: Sendable {
     public let query: [String: String]
     /// The request path, query included.
     public let path: String
+    /// The address of the peer of the TCP connection (a proxy's, behind one; the application reads
+    /// `X-Forwarded-For` from `headers` itself if it trusts the proxy). `nil` when the server could not
+    /// tell: for long-polling, the server was not built with `.socketIO`/`.engineIO` and the request
+    /// context does not conform to `RemoteAddressRequestContext`.
+    public let remoteAddress: SocketAddress?
 
-    public init(headers: HTTPFields, query: [String: String], path: String) {
+    public init(headers: HTTPFields, query: [String: String], path: String, remoteAddress: SocketAddress? = nil) {
         self.headers = headers
         self.query = query
         self.path = path
+        self.remoteAddress = remoteAddress
     }
 
     /// Parses the query string of `path` (percent-decoded, `+` as space).

@@ -4,11 +4,14 @@ import NIOCore
 extension EngineIOServer {
     /// Answers one long-polling HTTP request (handshake, GET poll, POST data, CORS preflight).
     ///
-    /// - Parameter collectBody: reads the request body, throwing if it exceeds the given size.
+    /// - Parameters:
+    ///   - remoteAddress: the client's address, for the handshake filter.
+    ///   - collectBody: reads the request body, throwing if it exceeds the given size.
     func handlePolling(
         method: HTTPRequest.Method,
         path: String,
         headers: HTTPFields,
+        remoteAddress: SocketAddress? = nil,
         collectBody: (Int) async throws -> ByteBuffer
     ) async -> EngineIOHTTPResponse {
         let cors = corsHeaders(for: headers)
@@ -23,8 +26,11 @@ extension EngineIOServer {
         case .failure(let code):
             return .error(code, headers: cors)
         case .success(.handshake):
-            let request = EngineIOHandshakeRequest(headers: headers, query: query, path: path)
-            let (_, open) = openSession(request: request, transport: .polling)
+            let request = EngineIOHandshakeRequest(headers: headers, query: query, path: path, remoteAddress: remoteAddress)
+            if let refusal = admit(request, cors: cors) { return refusal }
+            guard let (_, open) = openSession(request: request, transport: .polling) else {
+                return .refusal(.serverBusy, headers: cors)
+            }
             var body = ByteBuffer()
             body.writeInteger(EngineIOPacketType.open.rawValue)
             body.writeString(open)

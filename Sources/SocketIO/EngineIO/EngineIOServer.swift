@@ -17,9 +17,15 @@ public final class EngineIOServer: Sendable {
     /// The endpoint's settings.
     public let configuration: EngineIOConfiguration
     let logger: Logger
-    private let sessions: Mutex<[String: EngineIOSocket]>
+    private let state: Mutex<State>
     private let makeDelegate: @Sendable (EngineIOSocket) -> any EngineIOSocketDelegate
     private let openPayloadSuffix: String
+
+    private struct State {
+        var sessions: [String: EngineIOSocket] = [:]
+        /// Sessions that have not called `markEstablished()` yet (counted only with `maxPendingSessions`).
+        var pendingCount = 0
+    }
 
     /// Creates an endpoint; `onConnection` is called for every new session and returns the
     /// delegate that receives its messages.
@@ -30,7 +36,7 @@ public final class EngineIOServer: Sendable {
     ) {
         self.configuration = configuration
         self.logger = logger
-        self.sessions = Mutex([:])
+        self.state = Mutex(State())
         self.makeDelegate = onConnection
         self.openPayloadSuffix =
             "\"pingInterval\":\(configuration.pingInterval.milliseconds),\"pingTimeout\":\(configuration.pingTimeout.milliseconds),"
@@ -38,33 +44,64 @@ public final class EngineIOServer: Sendable {
     }
 
     /// Number of open sessions.
-    public var sessionCount: Int { sessions.withLock { $0.count } }
+    public var sessionCount: Int { state.withLock { $0.sessions.count } }
+
+    /// Number of sessions that have not called `EngineIOSocket.markEstablished()` yet; always 0 unless
+    /// `configuration.maxPendingSessions` is set.
+    public var pendingSessionCount: Int { state.withLock { $0.pendingCount } }
 
     /// The session with this id, if it is open.
     public func session(id: String) -> EngineIOSocket? {
-        sessions.withLock { $0[id] }
+        state.withLock { $0.sessions[id] }
     }
 
     /// Closes every session (for shutdown).
     public func closeAll(reason: EngineIOCloseReason = .serverShutdown) {
-        let all = sessions.withLock { Array($0.values) }
+        let all = state.withLock { Array($0.sessions.values) }
         for session in all { session.close(reason: reason) }
     }
 
     // MARK: - Sessions
 
-    func openSession(request: EngineIOHandshakeRequest, transport: EngineIOTransport) -> (EngineIOSocket, String) {
+    /// The refusal of a handshake by the application's filter or by `maxPendingSessions`, or nil when it
+    /// may proceed. The pending count is only checked here; `openSession` enforces it.
+    func admit(_ request: EngineIOHandshakeRequest, cors: HTTPFields = [:]) -> EngineIOHTTPResponse? {
+        if let filter = configuration.handshakeFilter, case .refuse(let status, let retryAfter) = filter(request) {
+            return .refusal(.handshakeRefused, status: status, retryAfter: retryAfter, headers: cors)
+        }
+        if let limit = configuration.maxPendingSessions, state.withLock({ $0.pendingCount >= limit }) {
+            return .refusal(.serverBusy, headers: cors)
+        }
+        return nil
+    }
+
+    /// Creates a session; `nil` when `maxPendingSessions` sessions are already pending.
+    func openSession(request: EngineIOHandshakeRequest, transport: EngineIOTransport) -> (EngineIOSocket, String)? {
         let id = SessionID.make()
+        let countsAsPending = configuration.maxPendingSessions != nil
         let session = EngineIOSocket(
             id: id,
             request: request,
             transport: transport,
             configuration: configuration,
-            logger: logger
-        ) { [weak self] socket, reason in
-            self?.sessionClosed(socket, reason: reason)
+            logger: logger,
+            pending: countsAsPending,
+            onEstablished: { [weak self] in
+                self?.state.withLock { $0.pendingCount -= 1 }
+            },
+            onClosed: { [weak self] socket, reason in
+                self?.sessionClosed(socket, reason: reason)
+            }
+        )
+        let opened = state.withLock { state -> Bool in
+            if let limit = configuration.maxPendingSessions {
+                guard state.pendingCount < limit else { return false }
+                state.pendingCount += 1
+            }
+            state.sessions[id] = session
+            return true
         }
-        sessions.withLock { $0[id] = session }
+        guard opened else { return nil }
         session.setDelegate(makeDelegate(session))
         session.startHeartbeat()
         let upgrades = transport == .polling && configuration.allowWebSocket ? "[\"websocket\"]" : "[]"
@@ -74,6 +111,9 @@ public final class EngineIOServer: Sendable {
 
     private func sessionClosed(_ session: EngineIOSocket, reason: EngineIOCloseReason) {
         logger.debug("session closed", metadata: ["sid": "\(session.id)", "reason": "\(reason)"])
+        if session.clearPending() {
+            state.withLock { $0.pendingCount -= 1 }
+        }
         if session.transport == .polling, session.hasQueuedFrames {
             // A close packet waits for the client's next GET; keep the session findable until then.
             let delay = configuration.pingTimeout
@@ -87,8 +127,8 @@ public final class EngineIOServer: Sendable {
     }
 
     func removeSession(_ session: EngineIOSocket) {
-        sessions.withLock { sessions in
-            if sessions[session.id] === session { sessions[session.id] = nil }
+        state.withLock { state in
+            if state.sessions[session.id] === session { state.sessions[session.id] = nil }
         }
     }
 

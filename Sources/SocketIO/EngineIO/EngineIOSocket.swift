@@ -21,6 +21,7 @@ public final class EngineIOSocket: Sendable {
     let eventLoop: any EventLoop
     private let state: Mutex<State>
     private let onClosed: @Sendable (EngineIOSocket, EngineIOCloseReason) -> Void
+    private let onEstablished: @Sendable () -> Void
 
     struct State: ~Copyable {
         var transport: EngineIOTransport
@@ -45,6 +46,8 @@ public final class EngineIOSocket: Sendable {
         var delegate: (any EngineIOSocketDelegate)?
         /// Most frames the waiting consumer takes at once (`Int.max` for WebSocket).
         var waiterLimit = Int.max
+        /// Counted in the server's pending sessions (until `markEstablished()` or the close).
+        var pending: Bool
 
         /// Removes and returns up to `limit` frames from the head of the queue.
         mutating func take(limit: Int) -> [EngineIOFrame] {
@@ -67,6 +70,8 @@ public final class EngineIOSocket: Sendable {
         transport: EngineIOTransport,
         configuration: EngineIOConfiguration,
         logger: Logger,
+        pending: Bool = false,
+        onEstablished: @escaping @Sendable () -> Void = {},
         onClosed: @escaping @Sendable (EngineIOSocket, EngineIOCloseReason) -> Void
     ) {
         self.id = id
@@ -75,7 +80,8 @@ public final class EngineIOSocket: Sendable {
         self.logger = logger
         self.eventLoop = MultiThreadedEventLoopGroup.singleton.next()
         self.onClosed = onClosed
-        self.state = Mutex(State(transport: transport, lastPong: .now))
+        self.onEstablished = onEstablished
+        self.state = Mutex(State(transport: transport, lastPong: .now, pending: pending))
     }
 
     /// The transport in use now.
@@ -102,6 +108,27 @@ public final class EngineIOSocket: Sendable {
     /// and the delegate's `didCloseWith` is called once.
     public func close(reason: EngineIOCloseReason = .forcedClose) {
         close(reason: reason, notifyClient: true)
+    }
+
+    /// Marks the session as established: it no longer counts toward `maxPendingSessions`.
+    ///
+    /// A raw Engine.IO delegate calls it once the client has proved itself (authenticated, say);
+    /// `SocketIOServer` calls it when a namespace CONNECT succeeds. Calling it again does nothing.
+    public func markEstablished() {
+        if clearPending() { onEstablished() }
+    }
+
+    /// Whether the session has not been marked established (and was counted as pending).
+    public var isPending: Bool {
+        state.withLock { $0.pending }
+    }
+
+    /// Clears the pending mark; returns whether it was set, so exactly one caller uncounts the session.
+    func clearPending() -> Bool {
+        state.withLock { state in
+            defer { state.pending = false }
+            return state.pending
+        }
     }
 
     // MARK: - Internal: outbound queue

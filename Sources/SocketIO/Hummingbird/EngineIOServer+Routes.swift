@@ -1,4 +1,5 @@
 public import Hummingbird
+public import NIOCore
 
 extension EngineIOServer {
     /// Adds the long-polling routes (GET, POST, and OPTIONS for CORS preflight, plus PUT/DELETE/PATCH
@@ -9,19 +10,23 @@ extension EngineIOServer {
     public func addRoutes<Context: RequestContext>(to router: Router<Context>) {
         let path = RouterPath(stringLiteral: configuration.normalizedPath)
         for method in [HTTPRequest.Method.get, .post, .options, .put, .delete, .patch] {
-            router.on(path, method: method) { request, _ -> Response in
-                try await self.respond(to: request)
+            router.on(path, method: method) { request, context -> Response in
+                try await self.respond(to: request, remoteAddress: (context as? any RemoteAddressRequestContext)?.remoteAddress)
             }
         }
     }
 
     /// Answers one polling request; usable from a custom route or middleware.
-    public func respond(to request: Request) async throws -> Response {
+    ///
+    /// - Parameter remoteAddress: the client's address for `EngineIOHandshakeRequest.remoteAddress`; by
+    ///   default the peer of the connection when the server was built with `.socketIO`/`.engineIO`.
+    public func respond(to request: Request, remoteAddress: SocketAddress? = nil) async throws -> Response {
         var request = request
         let answer = await handlePolling(
             method: request.method,
             path: request.uri.description,
-            headers: request.headers
+            headers: request.headers,
+            remoteAddress: remoteAddress ?? EngineIOHTTPChannel.remoteAddress
         ) { limit in
             try await request.collectBody(upTo: limit)
         }

@@ -13,8 +13,9 @@ extension HTTPServerBuilder {
     /// HTTP/1.1 with the WebSocket upgrade for these Socket.IO servers (and raw Engine.IO endpoints).
     ///
     /// `idleTimeout` closes connections with no HTTP request in progress for that long (never
-    /// WebSocket connections, nor a held long-polling GET); `nil` turns it off. See
-    /// `engineIO(_:http1:idleTimeout:)`.
+    /// WebSocket connections, nor a held long-polling GET); `requestTimeout` closes a connection whose
+    /// request (head and body) takes longer than that to arrive; `nil` turns either off. See
+    /// `engineIO(_:http1:idleTimeout:requestTimeout:)`.
     ///
     /// ```swift
     /// Application(router: router, server: .socketIO(io), ...)
@@ -23,8 +24,9 @@ extension HTTPServerBuilder {
         _ servers: SocketIOServer...,
         engines: [EngineIOServer] = [],
         http1: HTTP1Channel.Configuration = .init(),
-        idleTimeout: Duration? = .seconds(60)
+        idleTimeout: Duration? = .seconds(60),
+        requestTimeout: Duration? = .seconds(10)
     ) -> HTTPServerBuilder {
-        .engineIO(servers.map(\.engine) + engines, http1: http1, idleTimeout: idleTimeout)
+        .engineIO(servers.map(\.engine) + engines, http1: http1, idleTimeout: idleTimeout, requestTimeout: requestTimeout)
     }
 }

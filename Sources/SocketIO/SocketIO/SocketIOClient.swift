@@ -8,43 +8,72 @@ import Synchronization
 /// Packets are decoded as they arrive. ACKs are resolved at once (a handler awaiting an ack from
 /// its own client must not wait behind itself); CONNECT, EVENT and DISCONNECT go to a serial work
 /// queue drained by a task that exists only while there is work, so an idle connection holds no task.
+///
+/// The queue is bounded: at most `maxPendingEvents` client packets are queued or running. When it is
+/// full, `engineSocket(_:didReceive:)` suspends, and with it the transport's reader (the WebSocket is
+/// not read, a polling POST is not answered), so a client that writes faster than its handlers finish
+/// is slowed down by TCP instead of growing the server's memory. Packets not yet started when the
+/// connection closes are dropped; the disconnect handlers run after the one that is running.
 final class SocketIOClient: EngineIOSocketDelegate {
     let engine: EngineIOSocket
     private weak let server: SocketIOServer?
     private let state: Mutex<State>
     private let logger: Logger
+    private let maxPendingEvents: Int
+    private let retainsHandshakeAuth: Bool
 
     enum Work: Sendable {
         case connect(namespace: String, auth: JSONValue?)
         case event(namespace: String, packet: SocketIOPacket)
         case disconnect(namespace: String)
         case closed(SocketIODisconnectReason)
+
+        /// Whether it came from the client and counts toward `maxPendingEvents`.
+        var isClientPacket: Bool {
+            if case .closed = self { return false }
+            return true
+        }
     }
 
     private struct State {
         var decoder: SocketIOPacketDecoder
         var sockets: [String: SocketIOSocket] = [:]
-        var work: [Work] = []
+        var work = CircularBuffer<Work>()
         var draining = false
         var everConnected = false
-        var connectTimer: Task<Void, Never>?
+        var connectTimer: Scheduled<Void>?
+        /// Client packets queued or running.
+        var pendingPackets = 0
+        /// Readers waiting for room in the queue (one per transport at most).
+        var roomWaiters: [CheckedContinuation<Void, Never>] = []
+        /// `emitWithAck` calls waiting for this client's ack.
+        var acksAwaited = 0
+        var closed = false
     }
 
     init(engine: EngineIOSocket, server: SocketIOServer) {
         self.engine = engine
         self.server = server
         self.logger = server.logger
-        self.state = Mutex(State(decoder: SocketIOPacketDecoder(maxAttachments: server.configuration.maxAttachments)))
-        let timeout = server.configuration.connectTimeout
-        let timer = Task { [weak self] in
-            try? await Task.sleep(for: timeout)
-            guard !Task.isCancelled, let self else { return }
-            if !self.state.withLock({ $0.everConnected }) {
-                self.engine.close(reason: .forcedClose)
-            }
+        self.maxPendingEvents = server.configuration.maxPendingEvents
+        self.retainsHandshakeAuth = server.configuration.retainsHandshakeAuth
+        let decoder = SocketIOPacketDecoder(
+            maxAttachments: server.configuration.maxAttachments,
+            maxPacketSize: server.configuration.engine.maxPayload
+        )
+        self.state = Mutex(State(decoder: decoder))
+        // An event-loop timer rather than a sleeping task: a pending connection costs no task.
+        let timeout = TimeAmount(server.configuration.connectTimeout)
+        let timer = engine.eventLoop.scheduleTask(in: timeout) { [weak self] in
+            guard let self, !self.state.withLock({ $0.everConnected }) else { return }
+            self.logger.debug("no namespace joined within connectTimeout, closing", metadata: ["sid": "\(self.engine.id)"])
+            self.engine.close(reason: .forcedClose)
         }
         state.withLock { $0.connectTimer = timer }
     }
+
+    /// Client packets queued or running now (for tests and metrics).
+    var pendingPacketCount: Int { state.withLock { $0.pendingPackets } }
 
     // MARK: - Outbound
 
@@ -79,16 +108,16 @@ final class SocketIOClient: EngineIOSocketDelegate {
         case .success(nil):
             break
         case .success(let packet?):
-            route(packet)
+            await route(packet)
         }
     }
 
-    private func route(_ packet: SocketIOPacket) {
+    private func route(_ packet: SocketIOPacket) async {
         switch packet.type {
         case .connect:
-            enqueue(.connect(namespace: packet.namespace, auth: packet.data))
+            await admit(.connect(namespace: packet.namespace, auth: packet.data))
         case .event, .binaryEvent:
-            enqueue(.event(namespace: packet.namespace, packet: packet))
+            await admit(.event(namespace: packet.namespace, packet: packet))
         case .ack, .binaryAck:
             guard let socket = state.withLock({ $0.sockets[packet.namespace] }) else {
                 // Like the reference server: a packet for a namespace the client is not in is illegal.
@@ -97,7 +126,7 @@ final class SocketIOClient: EngineIOSocketDelegate {
             }
             if let id = packet.id { socket.receiveAck(id: id, arguments: packet.data?.arrayValue ?? []) }
         case .disconnect:
-            enqueue(.disconnect(namespace: packet.namespace))
+            await admit(.disconnect(namespace: packet.namespace))
         case .connectError:
             // Only servers send CONNECT_ERROR.
             engine.close(reason: .parseError, notifyClient: false)
@@ -105,32 +134,115 @@ final class SocketIOClient: EngineIOSocketDelegate {
     }
 
     func engineSocket(_ socket: EngineIOSocket, didCloseWith reason: EngineIOCloseReason) async {
-        state.withLock { $0.connectTimer?.cancel() }
-        enqueue(.closed(SocketIODisconnectReason(engineReason: reason)))
+        let waiters = state.withLock { state in
+            state.connectTimer?.cancel()
+            state.connectTimer = nil
+            state.closed = true
+            // Client packets not started yet are dropped: nobody is there to answer, and a client that
+            // queued thousands of them before leaving must not keep the server busy after it left.
+            let before = state.work.count
+            state.work.removeAll { $0.isClientPacket }
+            state.pendingPackets -= before - state.work.count
+            defer { state.roomWaiters = [] }
+            return state.roomWaiters
+        }
+        for waiter in waiters { waiter.resume() }
+        start(.closed(SocketIODisconnectReason(engineReason: reason)))
     }
 
-    private func enqueue(_ work: Work) {
-        let start = state.withLock { state -> Bool in
+    /// Queues a client packet once the queue has room; returns at once, dropping it, once the connection is closed.
+    private func admit(_ work: Work) async {
+        while true {
+            enum Outcome { case queued(startDrain: Bool), dropped, full }
+            let outcome = state.withLock { state -> Outcome in
+                if state.closed { return .dropped }
+                // While a handler awaits this client's ack, read further: the ack may sit behind the
+                // events that fill the queue. Twice the window still bounds the queue.
+                let limit = state.acksAwaited > 0 ? 2 * maxPendingEvents : maxPendingEvents
+                guard state.pendingPackets < limit else { return .full }
+                state.pendingPackets += 1
+                state.work.append(work)
+                if state.draining { return .queued(startDrain: false) }
+                state.draining = true
+                return .queued(startDrain: true)
+            }
+            switch outcome {
+            case .dropped:
+                return
+            case .queued(let startDrain):
+                if startDrain { Task { await self.drain() } }
+                return
+            case .full:
+                await waitForRoom()
+            }
+        }
+    }
+
+    /// Suspends until a queued packet finished, the ack window widened or the connection closed.
+    private func waitForRoom() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let resumeNow = state.withLock { state -> Bool in
+                let limit = state.acksAwaited > 0 ? 2 * maxPendingEvents : maxPendingEvents
+                if state.closed || state.pendingPackets < limit { return true }
+                state.roomWaiters.append(continuation)
+                return false
+            }
+            if resumeNow { continuation.resume() }
+        }
+    }
+
+    /// Wakes readers waiting for room; they check again.
+    private func wakeRoomWaiters(_ waiters: [CheckedContinuation<Void, Never>]) {
+        for waiter in waiters { waiter.resume() }
+    }
+
+    /// A handler of this connection started waiting for the client's ack.
+    func ackAwaitStarted() {
+        let waiters = state.withLock { state in
+            state.acksAwaited += 1
+            defer { state.roomWaiters = [] }
+            return state.roomWaiters
+        }
+        wakeRoomWaiters(waiters)
+    }
+
+    /// The ack arrived, timed out or failed.
+    func ackAwaitEnded() {
+        state.withLock { $0.acksAwaited -= 1 }
+    }
+
+    /// Queues internal work (never bounded, never dropped).
+    private func start(_ work: Work) {
+        let startDrain = state.withLock { state -> Bool in
             state.work.append(work)
             if state.draining { return false }
             state.draining = true
             return true
         }
-        if start {
+        if startDrain {
             Task { await self.drain() }
         }
     }
 
     private func drain() async {
         while true {
-            let batch: [Work] = state.withLock { state in
-                let batch = state.work
-                state.work = []
-                if batch.isEmpty { state.draining = false }
-                return batch
+            let next: Work? = state.withLock { state in
+                guard let work = state.work.popFirst() else {
+                    state.draining = false
+                    return nil
+                }
+                return work
             }
-            if batch.isEmpty { return }
-            for work in batch { await perform(work) }
+            guard let next else { return }
+            await perform(next)
+            if next.isClientPacket {
+                let waiters = state.withLock { state in
+                    state.pendingPackets -= 1
+                    defer { state.roomWaiters = [] }
+                    return state.roomWaiters
+                }
+                wakeRoomWaiters(waiters)
+            }
         }
     }
 
@@ -140,6 +252,8 @@ final class SocketIOClient: EngineIOSocketDelegate {
         case .connect(let name, let auth):
             await connect(to: name, auth: auth, server: server)
         case .event(let name, let packet):
+            // The connection may have closed after this was queued, before the close was processed.
+            guard !engine.isClosed else { return }
             guard let socket = state.withLock({ $0.sockets[name] }) else { return illegalState() }
             await socket.namespace.dispatch(packet, from: socket)
         case .disconnect(let name):
@@ -174,6 +288,7 @@ final class SocketIOClient: EngineIOSocketDelegate {
         let socket = SocketIOSocket(id: SessionID.make(), namespace: namespace, handshake: handshake, client: self)
         do {
             try await namespace.runMiddlewares(socket)
+            if !retainsHandshakeAuth { socket.releaseHandshakeAuth() }
         } catch let error as SocketIOConnectError {
             // Middleware may have joined rooms before refusing; a socket that never connects leaves no trace.
             await namespace.adapter.leaveAll(socketID: socket.id)
@@ -195,6 +310,8 @@ final class SocketIOClient: EngineIOSocketDelegate {
             state.connectTimer?.cancel()
             state.connectTimer = nil
         }
+        // A connection in a namespace is no longer pending: it stops counting toward maxPendingSessions.
+        engine.markEstablished()
         socket.markConnected()
         await namespace.add(socket)
         send(SocketIOPacket(type: .connect, namespace: name, data: ["sid": .string(socket.id)]))

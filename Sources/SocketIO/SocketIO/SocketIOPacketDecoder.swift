@@ -16,6 +16,8 @@ public struct SocketIOPacketDecoder: Sendable {
         case invalidPayload
         case unexpectedBinary
         case expectedBinary
+        /// The text part and binary attachments of one packet add up to more than `maxPacketSize` bytes.
+        case packetTooLarge
     }
 
     /// The largest ack id: JavaScript's largest safe integer, as clients count with JS numbers.
@@ -23,21 +25,29 @@ public struct SocketIOPacketDecoder: Sendable {
 
     /// Most attachments one packet may announce.
     public var maxAttachments: Int
+    /// Most bytes one packet may take, its text part and binary attachments together. Each message is
+    /// already bounded by the transport; without this a packet could hold `maxAttachments + 1` of them.
+    public var maxPacketSize: Int
 
     private var pending: SocketIOPacket?
     private var expected = 0
     private var attachments: [ByteBuffer] = []
+    /// Bytes of the pending packet so far.
+    private var pendingSize = 0
 
-    public init(maxAttachments: Int = 10) {
+    public init(maxAttachments: Int = 10, maxPacketSize: Int = .max) {
         self.maxAttachments = maxAttachments
+        self.maxPacketSize = maxPacketSize
     }
 
     /// Feeds a text message; returns the packet if it is complete (`nil` while attachments are awaited).
     public mutating func decode(text: String) throws(Error) -> SocketIOPacket? {
         guard pending == nil else { throw .expectedBinary }
+        guard text.utf8.count <= maxPacketSize else { throw .packetTooLarge }
         var (packet, attachmentCount) = try Self.parse(Substring(text), maxAttachments: maxAttachments)
         if attachmentCount > 0 {
             pending = packet
+            pendingSize = text.utf8.count
             expected = attachmentCount
             attachments = []
             attachments.reserveCapacity(attachmentCount)
@@ -52,6 +62,13 @@ public struct SocketIOPacketDecoder: Sendable {
     /// Feeds a binary message (an attachment); returns the packet once its last attachment arrived.
     public mutating func decode(binary: ByteBuffer) throws(Error) -> SocketIOPacket? {
         guard var packet = pending else { throw .unexpectedBinary }
+        pendingSize += binary.readableBytes
+        guard pendingSize <= maxPacketSize else {
+            // The connection is closed on any error; free what was held at once all the same.
+            pending = nil
+            attachments = []
+            throw .packetTooLarge
+        }
         attachments.append(binary)
         guard attachments.count == expected else { return nil }
         pending = nil

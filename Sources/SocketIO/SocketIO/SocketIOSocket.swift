@@ -12,7 +12,12 @@ public final class SocketIOSocket: Sendable, Identifiable, Hashable {
     /// The namespace the socket is connected to.
     public let namespace: SocketIONamespace
     /// What the client presented when connecting.
-    public let handshake: SocketIOHandshake
+    ///
+    /// `auth` reads as an empty object after `releaseHandshakeAuth()` (or once connected, with
+    /// `SocketIOConfiguration.retainsHandshakeAuth` off).
+    public var handshake: SocketIOHandshake {
+        state.withLock { $0.handshake }
+    }
 
     let client: SocketIOClient
     private let state: Mutex<State>
@@ -29,14 +34,26 @@ public final class SocketIOSocket: Sendable, Identifiable, Hashable {
         var nextAckID = 0
         var data: JSONValue = .null
         var storage: [ObjectIdentifier: any Sendable] = [:]
+        var handshake: SocketIOHandshake
     }
 
     init(id: String, namespace: SocketIONamespace, handshake: SocketIOHandshake, client: SocketIOClient) {
         self.id = id
         self.namespace = namespace
-        self.handshake = handshake
         self.client = client
-        self.state = Mutex(State())
+        self.state = Mutex(State(handshake: handshake))
+    }
+
+    /// Drops the CONNECT payload (`handshake.auth` becomes an empty object) so the socket does not hold
+    /// it for its whole life; headers and query stay (they are shared with the connection).
+    ///
+    /// Call it from the last middleware once what is needed was copied to `data` or typed storage, or
+    /// set `SocketIOConfiguration.retainsHandshakeAuth` to `false` to have it done for every socket.
+    public func releaseHandshakeAuth() {
+        state.withLock { state in
+            let handshake = state.handshake
+            state.handshake = SocketIOHandshake(auth: .object([:]), headers: handshake.headers, query: handshake.query)
+        }
     }
 
     public static func == (lhs: SocketIOSocket, rhs: SocketIOSocket) -> Bool { lhs === rhs }
@@ -120,6 +137,9 @@ public final class SocketIOSocket: Sendable, Identifiable, Hashable {
         guard let id else { throw SocketIOError.disconnected }
         let timer = Mutex<Task<Void, Never>?>(nil)
         defer { timer.withLock { $0?.cancel() } }
+        // Lets the connection read past queued events to this ack (see `maxPendingEvents`).
+        client.ackAwaitStarted()
+        defer { client.ackAwaitEnded() }
         return try await withCheckedThrowingContinuation { continuation in
             let registered = state.withLock { state -> Bool in
                 guard !state.disconnected else { return false }
