@@ -15,7 +15,7 @@ public func buildApplication(config: ServerConfig, logger: Logger) async throws 
     io.addRoutes(to: router)
     return Application(
         router: router,
-        server: .socketIO(io),
+        server: .socketIO(io, requestTimeout: .seconds(config.requestTimeout)),
         configuration: .init(address: .hostname(config.host, port: config.port), serverName: "chatone"),
         // Shut down in reverse: the socket server closes every connection (its disconnect hooks still write
         // lastSeenAt) before the database closes.
@@ -28,12 +28,22 @@ public func buildApplication(config: ServerConfig, logger: Logger) async throws 
 func buildSocketServer(services: ChatServices, config: ServerConfig, logger: Logger) -> SocketIOServer {
     // CORS for polling is the router's CORSMiddleware (one configuration for REST and sockets), so the
     // engine adds no CORS headers of its own.
+    let addresses = ClientAddressResolver(trustedProxies: config.trustedProxies)
+    let handshakes = services.limits.handshakesPerAddress
     let configuration = SocketIOConfiguration(
         path: "/socket.io", pingInterval: .seconds(config.socketPingInterval),
         pingTimeout: .seconds(config.socketPingTimeout), maxPayload: config.socketMaxPayload,
         connectTimeout: .seconds(config.socketConnectTimeout), allowedOrigins: nil,
         // ChatOne's events carry JSON only; a few attachments keep generic clients working, no more.
-        maxAttachments: 2)
+        maxAttachments: 2, maxPendingEvents: config.socketMaxEventsInFlight, maxPendingSessions: config.socketMaxPendingSessions,
+        handshakeFilter: { request in
+            // Before any session exists: a flood of new connections from one address costs a dictionary lookup each.
+            let address = addresses.resolve(remote: request.remoteAddress?.ipAddress, forwardedFor: request.headers[.xForwardedFor])
+            guard let address, let wait = handshakes.acquire(address) else { return .allow }
+            return .refuse(status: 429, retryAfter: wait)
+        },
+        // The token is checked once, at CONNECT; keeping the auth object for the socket's life would only cost memory.
+        retainsHandshakeAuth: false)
     let io = SocketIOServer(configuration: configuration, logger: logger)
     ChatSocketGateway(services: services, logger: logger, quota: SocketQuota(limitPerUser: config.maxSocketsPerUser)).install(on: io.sockets)
     services.realtime.emitter.attach(SocketIOBroadcaster(namespace: io.sockets))
