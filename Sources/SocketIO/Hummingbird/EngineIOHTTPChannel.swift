@@ -20,6 +20,12 @@ struct EngineIOHTTPChannel: ServerChildChannel {
     let idleTimeout: TimeAmount?
     /// `nil` lets a request take as long as it likes to arrive (the old behaviour).
     let requestTimeout: TimeAmount?
+    /// The kernel's receive buffer per connection (`SO_RCVBUF`); `nil` leaves the system's autotuning.
+    ///
+    /// Input backpressure stops reading from a connection whose events are not being handled fast enough; what
+    /// it wrote meanwhile waits in this buffer, and after a graceful close it is still read and handled. A few
+    /// payloads' worth keeps that bounded (autotuning lets it grow to megabytes) at no cost for chat traffic.
+    let receiveBufferSize: Int?
 
     /// The peer address of the connection whose requests the current task handles. The router runs
     /// requests inside the connection's task, so the polling routes see it whatever the request context.
@@ -27,6 +33,9 @@ struct EngineIOHTTPChannel: ServerChildChannel {
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         inner.setup(channel: channel, logger: logger).flatMapThrowing { value in
+            if let receiveBufferSize {
+                try channel.syncOptions?.setOption(ChannelOptions.socketOption(.so_rcvbuf), value: SocketOptionValue(receiveBufferSize))
+            }
             try channel.pipeline.syncOperations.addHandler(CloseOnParserError())
             try channel.pipeline.syncOperations.addHandler(UpgradeRefusal())
             if idleTimeout != nil || requestTimeout != nil {

@@ -44,7 +44,8 @@ extension HTTPServerBuilder {
                     return .dontUpgrade
                 },
                 idleTimeout: idleTimeout.map { TimeAmount($0) },
-                requestTimeout: requestTimeout.map { TimeAmount($0) }
+                requestTimeout: requestTimeout.map { TimeAmount($0) },
+                receiveBufferSize: max(4 * maxPayload, 64 * 1024)
             )
         }
     }

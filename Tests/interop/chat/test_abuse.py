@@ -4,6 +4,9 @@ cap, and the server surviving it all."""
 
 from __future__ import annotations
 
+import json
+import struct
+import socket
 import subprocess
 import sys
 import threading
@@ -226,5 +229,133 @@ def test_token_less_sessions_are_capped_and_closed_after_the_handshake_window():
             assert device.connected
         finally:
             device.close()
+    finally:
+        server.stop()
+
+
+def raw_socket(server: Server, token: str):
+    """A raw Engine.IO WebSocket with its Socket.IO CONNECT done: for writing faster than any client library would."""
+    import websocket  # websocket-client
+
+    ws = websocket.create_connection(f"ws://127.0.0.1:{server.port}/socket.io/?EIO=4&transport=websocket", timeout=10)
+    assert ws.recv().startswith("0{")
+    ws.send("40" + json.dumps({"token": token}))
+    while True:
+        frame = ws.recv()
+        if frame.startswith("40"):
+            return ws
+        assert frame.startswith("2") or frame.startswith("42"), frame
+
+
+def server_rss_kb(server: Server) -> int:
+    with open(f"/proc/{server.process.pid}/status") as status:
+        return next(int(line.split()[1]) for line in status if line.startswith("VmRSS:"))
+
+
+@pytest.mark.parametrize("close", ["reset", "graceful"])
+def test_a_client_writing_20000_events_then_vanishing_gets_at_most_its_window_stored(close):
+    server = Server(extra_env={**RATE_LIMITS_OFF, "CHATONE_SOCKET_MAX_EVENTS_IN_FLIGHT": "8"})
+    try:
+        ann, bob = server.register("flood"), server.register("sink")
+        conversation = server.direct(ann, bob)["id"]
+        before = server_rss_kb(server)
+        ws = raw_socket(server, ann.token)
+        frame = "42" + json.dumps(["message:send", {"conversationId": conversation, "content": "x" * 3000}])
+        written = 0
+
+        def writer():
+            nonlocal written
+            try:
+                for _ in range(20_000):
+                    ws.send(frame)
+                    written += 1
+            except Exception:
+                pass  # the socket is closed under it
+
+        thread = threading.Thread(target=writer, daemon=True)
+        started = time.monotonic()
+        thread.start()
+        thread.join(timeout=3)
+        last_seq = lambda: int(server.api("GET", f"/api/v1/conversations/{conversation}", bob.token)["lastSeq"])
+        stored_while_writing = last_seq()
+        # Messages keep being stored while that answer travels back and the reset goes out: allow for a few
+        # milliseconds of the rate seen so far.
+        in_transit = int(stored_while_writing / (time.monotonic() - started) * 0.05) + 1
+        if close == "reset":
+            # Gone mid-write, as a crashed client behind a NAT often is: the connection is reset.
+            ws.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            ws.sock.close()
+        else:
+            ws.sock.shutdown(socket.SHUT_RDWR)
+            ws.close()
+        thread.join(timeout=10)
+        time.sleep(1.5)
+        # The server stopped reading when its window was full, so the writer could not get far; and once the
+        # client was gone, nothing it had written but the server had not started was stored.
+        stored = last_seq()
+        if close == "reset":
+            assert stored <= stored_while_writing + 2 * 8 + 1 + in_transit, (stored, stored_while_writing, in_transit, written)
+        else:
+            # TCP delivers a graceful close only after everything the client had already handed to its kernel
+            # (its send buffer can hold megabytes): those events were sent before the close, and are handled.
+            # Nothing beyond what was written is ever stored.
+            assert stored <= written, (stored, written)
+        # What the socket buffers of both kernels hold aside, the writer was held back by the server.
+        assert written < 20_000, written
+        # Memory stayed bounded: far less than 20,000 queued 3,000-byte events (60 MB).
+        assert server_rss_kb(server) - before < 20_000, (before, server_rss_kb(server))
+        assert server.request("GET", "/readyz").status_code == 200
+    finally:
+        server.stop()
+
+
+def test_oversize_socket_payloads_close_the_connection_cleanly(flood_server):
+    import websocket
+
+    user = flood_server.register("big")
+    ws = raw_socket(flood_server, user.token)
+    ws.send("42" + json.dumps(["message:send", {"content": "x" * 70_000}]))
+    try:
+        while True:
+            opcode, data = ws.recv_data(control_frame=True)
+            if opcode == websocket.ABNF.OPCODE_CLOSE:
+                assert int.from_bytes(data[:2], "big") == 1009, data
+                break
+    except websocket.WebSocketConnectionClosedException:
+        pass
+    # Polling: a POST body over the limit is 413.
+    opened = handshake(flood_server)
+    sid = opened.text.split('"sid":"')[1].split('"')[0]
+    post = flood_server.request("POST", f"/socket.io/?EIO=4&transport=polling&sid={sid}", data="4" + "x" * 70_000)
+    assert post.status_code == 413
+    assert flood_server.request("GET", "/readyz").status_code == 200
+
+
+def test_a_request_body_trickled_byte_by_byte_is_cut_off():
+    server = Server(extra_env={**RATE_LIMITS_OFF, "CHATONE_REQUEST_TIMEOUT": "2"})
+    try:
+        conns = []
+        for _ in range(20):
+            conn = socket.create_connection(("127.0.0.1", server.port))
+            conn.sendall(b"POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{")
+            conns.append(conn)
+        started = time.monotonic()
+        closed = 0
+        for conn in conns:
+            conn.settimeout(1)
+            while time.monotonic() - started < 15:
+                try:
+                    conn.sendall(b" ")
+                    if conn.recv(1024) == b"":
+                        closed += 1
+                        break
+                except socket.timeout:
+                    continue
+                except OSError:
+                    closed += 1
+                    break
+        assert closed == 20, closed
+        assert time.monotonic() - started < 15
+        assert server.request("GET", "/healthz").status_code == 200
     finally:
         server.stop()
