@@ -24,7 +24,7 @@ import Testing
         let emitted = Emitted()
         let delivery = ConversationDelivery { message, members, except in
             await Task.yield()
-            emitted.append(message, members, except)
+            emitted.append(message.message, members, except)
         }
         await delivery.deliver([Self.appended(1, 1, to: [1, 2], except: "s1"), Self.appended(2, 1, to: [3]), Self.appended(1, 2, to: [1, 2])])
         #expect(emitted.all.map { "\($0.message.conversationID):\($0.message.seq)" } == ["1:1", "2:1", "1:2"])
@@ -34,7 +34,7 @@ import Testing
 
     @Test func aRevokedMemberHearsNothingMoreEvenFromMessagesStoredBeforeTheRemoval() async {
         let emitted = Emitted()
-        let delivery = ConversationDelivery { message, members, except in emitted.append(message, members, except) }
+        let delivery = ConversationDelivery { message, members, except in emitted.append(message.message, members, except) }
         await delivery.deliver([Self.appended(1, 1, to: [1, 2])])
         await delivery.revoke([2], from: 1)
         // Seq 2 was stored before the removal, with member 2 in its audience; delivered after it, it skips them.
@@ -57,7 +57,7 @@ import Testing
         let gate = AsyncStream<Void>.makeStream()
         let delivery = ConversationDelivery { message, members, except in
             for await _ in gate.stream { break }
-            emitted.append(message, members, except)
+            emitted.append(message.message, members, except)
         }
         let running = Task { await delivery.deliver([Self.appended(1, 1, to: [1, 2])]) }
         while await !delivery.isEmitting(1) { await Task.yield() }

@@ -1,3 +1,5 @@
+import NIOCore
+
 /// The one path by which messages reach the store and then their audience.
 ///
 /// Sends that arrive while a write is in flight are queued and appended together in the next transaction (group
@@ -14,16 +16,20 @@ public actor MessageAppender {
 
     /// Receives each committed transaction's new messages, in commit order, before any of their senders resumes.
     public typealias Deliver = @Sendable ([AppendedMessage]) async -> Void
+    /// The transports' wire form of a message (its JSON), made once per new message.
+    public typealias Encode = @Sendable (Message) -> ByteBuffer?
 
     private let store: any ChatStore
     private let maxBatch: Int
     private let deliver: Deliver?
+    private let encode: Encode?
     private var queue: [Pending] = []
     private var draining = false
 
-    public init(store: any ChatStore, maxBatch: Int = 256, deliver: Deliver? = nil) {
+    public init(store: any ChatStore, maxBatch: Int = 256, encode: Encode? = nil, deliver: Deliver? = nil) {
         self.store = store
         self.maxBatch = maxBatch
+        self.encode = encode
         self.deliver = deliver
     }
 
@@ -49,7 +55,7 @@ public actor MessageAppender {
     }
 
     private func write(_ batch: [Pending]) async {
-        let results: [Result<AppendedMessage, ChatError>]
+        var results: [Result<AppendedMessage, ChatError>]
         do {
             results = try await store.appendMessages(batch.map(\.draft))
         } catch {
@@ -57,6 +63,13 @@ public actor MessageAppender {
             // whether to send again is the client's call, and its clientMessageId makes that safe.
             for pending in batch { pending.continuation.resume(throwing: error) }
             return
+        }
+        if let encode {
+            for index in results.indices {
+                guard case .success(var appended) = results[index], appended.outcome.isNew else { continue }
+                appended.encoded = encode(appended.message)
+                results[index] = .success(appended)
+            }
         }
         if let deliver {
             let created = results.compactMap { result -> AppendedMessage? in

@@ -1,3 +1,5 @@
+import NIOCore
+import SocketIO
 import ChatCore
 import Foundation
 
@@ -145,3 +147,16 @@ struct APIReadState: Encodable, Sendable {
 }
 
 struct APIEmpty: Encodable, Sendable {}
+
+extension APIMessage {
+    /// A message's JSON bytes, made once per new message by the appender (see ``MessageAppender/Encode``).
+    @Sendable static func encode(_ message: Message) -> ByteBuffer? {
+        try? EncodedJSON(encoding: APIMessage(message), encoder: APICoding.encoder()).bytes
+    }
+
+    /// The message's bytes: those made at commit, or made now (an idempotent retry's existing message).
+    static func encoded(_ appended: AppendedMessage) -> EncodedJSON {
+        if let bytes = appended.encoded { return EncodedJSON(trusting: bytes) }
+        return EncodedJSON(trusting: encode(appended.message) ?? ByteBuffer(string: "null"))
+    }
+}

@@ -39,11 +39,12 @@ public struct ChatServices: Sendable {
                 signer: signer, refreshTokenTTL: config.refreshTokenTTL, ids: ids, logger: logger, limits: limits)
             let conversations = ConversationService(store: store, ids: ids)
             let emitter = RealtimeEmitter(logger: logger)
-            let deliveries = ConversationDelivery { message, memberIDs, exceptSocket in
-                await emitter.emit(RealtimeEvent.messageNew, APIMessage(message), toUsers: memberIDs, exceptSocket: exceptSocket)
+            let deliveries = ConversationDelivery { appended, memberIDs, exceptSocket in
+                await emitter.emit(RealtimeEvent.messageNew, encoded: APIMessage.encoded(appended), toUsers: memberIDs, exceptSocket: exceptSocket)
             }
-            // Each commit's new messages go straight to delivery, in commit order, before their senders resume.
-            let appender = MessageAppender(store: store, deliver: { await deliveries.deliver($0) })
+            // Each commit's new messages are encoded once and go straight to delivery, in commit order, before their
+            // senders resume; the senders' acks reuse the same bytes.
+            let appender = MessageAppender(store: store, encode: APIMessage.encode, deliver: { await deliveries.deliver($0) })
             let messages = MessageService(store: store, conversations: conversations, appender: appender, ids: ids, limits: limits)
             let presence = PresenceService(store: store, logger: logger)
             presence.setPublisher { change, audience in

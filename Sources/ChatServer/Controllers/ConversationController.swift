@@ -64,9 +64,9 @@ struct ConversationController {
         let id = try Self.conversationID(context)
         let body = try await request.decode(as: SendBody.self, context: context)
         // Through the real-time hub, so the message reaches every live socket exactly as a socket send would.
-        let outcome = try await services.realtime.send(
+        let appended = try await services.realtime.send(
             callerID: caller, to: .conversation(id), content: body.content, clientMessageID: body.clientMessageId, fromSocket: nil)
-        return SuccessEnvelope(APIMessage(outcome.message)).status(outcome.isNew ? .created : .ok)
+        return SuccessEnvelope(APIMessage(appended.message)).status(appended.outcome.isNew ? .created : .ok)
     }
 
     @Sendable func read(_ request: Request, context: ChatRequestContext) async throws -> SuccessEnvelope<APIReadState> {

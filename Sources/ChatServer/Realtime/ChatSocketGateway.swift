@@ -27,7 +27,8 @@ struct ChatSocketGateway: Sendable {
         namespace.use { socket in try await authenticate(socket) }
         namespace.onConnection { socket in connected(socket) }
         namespace.onDisconnect { socket, reason in disconnected(socket, reason: reason) }
-        namespace.on(RealtimeEvent.messageSend) { event in await SocketAck.respond(to: event, logger: logger) { try await send(event) } }
+        // The ack carries the message's bytes made at commit, the same ones every member's socket receives.
+        namespace.on(RealtimeEvent.messageSend) { event in await SocketAck.respond(to: event, logger: logger, encoded: { try await send(event) }) }
         namespace.on(RealtimeEvent.messageRead) { event in await SocketAck.respond(to: event, logger: logger) { try await read(event) } }
         namespace.on(RealtimeEvent.typing) { event in await SocketAck.respond(to: event, logger: logger) { try await typing(event) } }
         namespace.on(RealtimeEvent.authRenew) { event in await SocketAck.respond(to: event, logger: logger) { try await renew(event) } }
@@ -81,7 +82,7 @@ struct ChatSocketGateway: Sendable {
 
     // MARK: Events
 
-    private func send(_ event: SocketIOEvent) async throws -> APIMessage {
+    private func send(_ event: SocketIOEvent) async throws -> EncodedJSON {
         let caller = try callerID(event)
         let payload = try SocketAck.payload(SocketPayload.Send.self, of: event)
         let target: RealtimeHub.Target
@@ -91,9 +92,9 @@ struct ChatSocketGateway: Sendable {
         case (nil, nil): throw ChatError.validation("conversationId or toUserId is required", field: "conversationId")
         case (_?, _?): throw ChatError.validation("give conversationId or toUserId, not both", field: "toUserId")
         }
-        let outcome = try await services.realtime.send(
+        let appended = try await services.realtime.send(
             callerID: caller, to: target, content: payload.content, clientMessageID: payload.clientMessageId, fromSocket: event.socket.id)
-        return APIMessage(outcome.message)
+        return APIMessage.encoded(appended)
     }
 
     private func read(_ event: SocketIOEvent) async throws -> APIReadState {

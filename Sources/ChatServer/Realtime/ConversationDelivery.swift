@@ -9,7 +9,7 @@ import ChatCore
 /// under way have finished: so once the removal is announced, nothing more of the conversation reaches them.
 actor ConversationDelivery {
     /// Sends one message to the sockets of `memberIDs`, except the socket `exceptSocket` (the sending one).
-    typealias Emit = @Sendable (_ message: Message, _ memberIDs: [Int64], _ exceptSocket: String?) async -> Void
+    typealias Emit = @Sendable (_ message: AppendedMessage, _ memberIDs: [Int64], _ exceptSocket: String?) async -> Void
 
     /// Users removed from a conversation: filtered out of its later emits.
     private var revocations: ConversationRevocations
@@ -31,7 +31,7 @@ actor ConversationDelivery {
             let audience = revocations.filter(appended.memberIDs, in: conversationID)
             guard !audience.isEmpty else { continue }
             let id = inFlight.begin(in: conversationID)
-            await emit(appended.message, audience, appended.origin)
+            await emit(appended, audience, appended.origin)
             inFlight.end(id, in: conversationID)
         }
     }

@@ -18,15 +18,22 @@ final class RealtimeEmitter: Sendable {
         self.broadcaster.withLock { $0 = broadcaster }
     }
 
+    /// Encodes `payload` once (straight to JSON bytes, no intermediate tree) and sends it to every socket of `userIDs`.
     func emit(_ event: String, _ payload: some Encodable & Sendable, toUsers userIDs: [Int64], exceptSocket: String? = nil) async {
-        guard !userIDs.isEmpty, let broadcaster = broadcaster.withLock({ $0 }) else { return }
-        let value: JSONValue
+        guard !userIDs.isEmpty, broadcaster.withLock({ $0 }) != nil else { return }
+        let encoded: EncodedJSON
         do {
-            value = try JSONValue(encoding: payload, encoder: APICoding.encoder())
+            encoded = try EncodedJSON(encoding: payload, encoder: APICoding.encoder())
         } catch {
             logger.error("cannot encode a real-time event", metadata: ["event": "\(event)", "error": "\(String(reflecting: error))"])
             return
         }
-        await broadcaster.emit(event, value, toUsers: userIDs, exceptSocket: exceptSocket)
+        await emit(event, encoded: encoded, toUsers: userIDs, exceptSocket: exceptSocket)
+    }
+
+    /// Sends a payload encoded already (a message's bytes, shared with its sender's ack).
+    func emit(_ event: String, encoded: EncodedJSON, toUsers userIDs: [Int64], exceptSocket: String? = nil) async {
+        guard !userIDs.isEmpty, let broadcaster = broadcaster.withLock({ $0 }) else { return }
+        await broadcaster.emit(event, .encoded(encoded), toUsers: userIDs, exceptSocket: exceptSocket)
     }
 }

@@ -35,7 +35,7 @@ final class RealtimeHub: Sendable {
     /// author's sockets hear it too). Returns once it is durably stored and handed to delivery (the appender does
     /// both, in commit order); an idempotent retry returns the stored message and delivers nothing.
     func send(callerID: Int64, to target: Target, content: String, clientMessageID: String?, fromSocket: String?) async throws
-        -> AppendOutcome
+        -> AppendedMessage
     {
         let conversationID: Int64
         switch target {
@@ -48,8 +48,7 @@ final class RealtimeHub: Sendable {
             conversationID = try await openDirect(callerID: callerID, otherUserID: otherID).view.conversation.id
         }
         return try await messages.send(
-            callerID: callerID, conversationID: conversationID, content: content, clientMessageID: clientMessageID, origin: fromSocket
-        ).outcome
+            callerID: callerID, conversationID: conversationID, content: content, clientMessageID: clientMessageID, origin: fromSocket)
     }
 
     /// The direct conversation of two users, created on first contact; when this call created it, the other user

@@ -1,5 +1,6 @@
 import ChatCore
 import Logging
+import NIOCore
 import SocketIO
 
 /// The one place socket failures become API.md envelopes, as ``ErrorEnvelopeMiddleware`` is for REST.
@@ -9,10 +10,15 @@ import SocketIO
 /// `INTERNAL_ERROR`. When the client asked for no ack, a failure is only logged: it never disconnects anyone.
 enum SocketAck {
     static func respond(to event: SocketIOEvent, logger: Logger, _ body: () async throws -> some Encodable & Sendable) async {
+        await respond(to: event, logger: logger, encoded: { try EncodedJSON(encoding: try await body(), encoder: APICoding.encoder()) })
+    }
+
+    /// As ``respond(to:logger:_:)``, for a body that returns its `data` as JSON bytes already: the envelope is put
+    /// around them without encoding them again.
+    static func respond(to event: SocketIOEvent, logger: Logger, encoded body: () async throws -> EncodedJSON) async {
         let reply: JSONValue
         do {
-            let data = try await body()
-            reply = try JSONValue(encoding: SuccessEnvelope(data: data, page: nil), encoder: APICoding.encoder())
+            reply = .encoded(successEnvelope(around: try await body()))
         } catch {
             let chatError = classify(error, event: event.name, logger: logger)
             if event.ack == nil {
@@ -23,6 +29,16 @@ enum SocketAck {
             reply = failure(chatError)
         }
         event.ack?.send(arguments: [reply])
+    }
+
+    /// `{"data":…,"success":true}` around bytes encoded already (keys in the sorted order every response uses).
+    static func successEnvelope(around data: EncodedJSON) -> EncodedJSON {
+        var bytes = ByteBuffer()
+        bytes.reserveCapacity(data.bytes.readableBytes + 24)
+        bytes.writeStaticString(#"{"data":"#)
+        bytes.writeImmutableBuffer(data.bytes)
+        bytes.writeStaticString(#","success":true}"#)
+        return EncodedJSON(trusting: bytes)
     }
 
     /// Decodes an event's first argument, which must be a JSON object.

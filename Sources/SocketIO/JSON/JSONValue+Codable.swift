@@ -84,6 +84,7 @@ extension JSONValue: Codable {
         case .array(let value): try container.encode(value)
         case .object(let value): try container.encode(value)
         case .binary(let value): try container.encode(Data(value.readableBytesView))
+        case .encoded(let json): try container.encode(json.value ?? .null)
         }
     }
 }

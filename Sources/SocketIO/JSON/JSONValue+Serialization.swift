@@ -44,6 +44,8 @@ extension JSONValue {
                 members[key]!.write(into: &buffer, attachments: &attachments)
             }
             buffer.writeInteger(UInt8(ascii: "}"))
+        case .encoded(let json):
+            buffer.writeImmutableBuffer(json.bytes)
         case .binary(let bytes):
             buffer.writeStaticString("{\"_placeholder\":true,\"num\":")
             buffer.writeString(String(attachments.count))

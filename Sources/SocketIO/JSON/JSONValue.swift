@@ -24,6 +24,9 @@ public enum JSONValue: Sendable, Hashable {
     case object([String: JSONValue])
     /// A binary blob; sent as a Socket.IO attachment, never as JSON text.
     case binary(ByteBuffer)
+    /// A value serialized already (outbound only): its bytes are written as they are. Accessors such as
+    /// `stringValue` or subscripts see nothing in it; `decode(as:)` reads it.
+    case encoded(EncodedJSON)
 }
 
 extension JSONValue {

@@ -277,10 +277,13 @@ def test_a_client_writing_20000_events_then_vanishing_gets_at_most_its_window_st
         thread.start()
         thread.join(timeout=3)
         last_seq = lambda: int(server.api("GET", f"/api/v1/conversations/{conversation}", bob.token)["lastSeq"])
+        asked = time.monotonic()
         stored_while_writing = last_seq()
-        # Messages keep being stored while that answer travels back and the reset goes out: allow for a few
-        # milliseconds of the rate seen so far.
-        in_transit = int(stored_while_writing / (time.monotonic() - started) * 0.05) + 1
+        answered = time.monotonic()
+        # Messages go on being stored while that answer travels back and the reset goes out: allow for that long
+        # (twice over, the machine is shared) at the rate seen so far.
+        rate = stored_while_writing / (asked - started)
+        in_transit = int(rate * 2 * (answered - asked + 0.01)) + 1
         if close == "reset":
             # Gone mid-write, as a crashed client behind a NAT often is: the connection is reset.
             ws.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
@@ -294,7 +297,11 @@ def test_a_client_writing_20000_events_then_vanishing_gets_at_most_its_window_st
         # client was gone, nothing it had written but the server had not started was stored.
         stored = last_seq()
         if close == "reset":
-            assert stored <= stored_while_writing + 2 * 8 + 1 + in_transit, (stored, stored_while_writing, in_transit, written)
+            # Beyond the window of events in flight, the transport may hold what its last socket read brought in
+            # (at most the 256 KiB receive buffer: 85 of these events). Nothing else the client wrote is stored.
+            read_ahead = 256 * 1024 // len(frame) + 1
+            allowance = 2 * 8 + 1 + read_ahead + in_transit
+            assert stored <= stored_while_writing + allowance, (stored, stored_while_writing, allowance, written)
         else:
             # TCP delivers a graceful close only after everything the client had already handed to its kernel
             # (its send buffer can hold megabytes): those events were sent before the close, and are handled.

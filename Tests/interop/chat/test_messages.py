@@ -4,7 +4,10 @@ import uuid
 
 from chat_e2e import send
 
-MESSAGE_KEYS = {"id", "conversationId", "seq", "senderId", "content", "clientMessageId", "createdAt"}
+MESSAGE_KEYS = {
+    "id", "conversationId", "seq", "senderId", "content", "clientMessageId", "replyToSeq", "reactions", "createdAt", "editedAt",
+    "deletedAt",
+}
 
 
 def test_delivery_to_every_device_of_every_member_but_not_the_sending_socket(server, devices):
