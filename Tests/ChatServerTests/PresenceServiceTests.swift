@@ -157,6 +157,7 @@ import Testing
             presence.setPublisher { published.append($0, $1) }
 
             presence.connected(userID: alice.id)
+            await presence.settle()
             let leftAt = Date(timeIntervalSince1970: 1_800_000_000.5)
             presence.disconnected(userID: alice.id, at: leftAt)
             try await Task.sleep(for: .milliseconds(100))

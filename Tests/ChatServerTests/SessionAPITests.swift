@@ -6,8 +6,6 @@ import Testing
 /// API.md "Sessions": listing, revoking one, revoking all others, changing the password.
 @Suite("REST: sessions")
 struct SessionAPITests {
-    static let agent: HTTPFields = [.userAgent: "ChatOne-Test/1.0 (phone)"]
-
     /// Logs in with a User-Agent and returns the session (tokens) of that login.
     static func login(_ api: APIClient, _ username: String, password: String = "correct horse", agent: String? = nil) async throws
         -> APIClient.Session
@@ -77,7 +75,7 @@ struct SessionAPITests {
             #expect(try await Self.isLive(api, stranger))
 
             let response = try await api.request(.delete, "/api/v1/auth/sessions/\(bID)", token: a.accessToken)
-            #expect(response.status == 200 && response.data == .object([:]), response.raw)
+            #expect(response.status == 200 && response.data == .object([:]), "\(response.raw)")
             #expect(try await !Self.isLive(api, b), "access token of the revoked login fails at once")
             let refreshed = try await api.request(.post, "/api/v1/auth/refresh", body: api.json(["refreshToken": b.refreshToken]))
             #expect(refreshed.status == 401)
@@ -100,14 +98,14 @@ struct SessionAPITests {
             let c = try await Self.login(api, "lou")
             let other = try await api.register("other")
             let response = try await api.request(.post, "/api/v1/auth/logout-all", token: b.accessToken)
-            #expect(response.status == 200 && response.data == .object(["revoked": .number(2)]), response.raw)
+            #expect(response.status == 200 && response.data?["revoked"]?.int == 2 && response.data?.object?.count == 1, "\(response.raw)")
             #expect(try await Self.isLive(api, b))
             #expect(try await !Self.isLive(api, a))
             #expect(try await !Self.isLive(api, c))
             #expect(try await Self.isLive(api, other))
             #expect(try await Self.sessions(api, b).map { $0["current"]?.bool } == [true])
             let again = try await api.request(.post, "/api/v1/auth/logout-all", token: b.accessToken, body: "{}")
-            #expect(again.data == .object(["revoked": .number(0)]))
+            #expect(again.data?["revoked"]?.int == 0)
             // The current login still refreshes.
             let refreshed = try await api.request(.post, "/api/v1/auth/refresh", body: api.json(["refreshToken": b.refreshToken]))
             #expect(refreshed.status == 200)
@@ -122,7 +120,7 @@ struct SessionAPITests {
             let path = "/api/v1/auth/password"
 
             let wrong = try await api.request(.post, path, token: b.accessToken, body: api.json(["currentPassword": "not it!!", "newPassword": "new password"]))
-            #expect(wrong.status == 401 && wrong.errorCode == "INVALID_CREDENTIALS", wrong.raw)
+            #expect(wrong.status == 401 && wrong.errorCode == "INVALID_CREDENTIALS", "\(wrong.raw)")
             let nul = try await api.request(.post, path, token: b.accessToken, body: api.json(["currentPassword": "old password\u{0}", "newPassword": "new password"]))
             #expect(nul.status == 401 && nul.errorCode == "INVALID_CREDENTIALS")
             for (body, field) in [
@@ -144,7 +142,7 @@ struct SessionAPITests {
             #expect(try await Self.isLive(api, a), "failed attempts revoke nothing")
 
             let ok = try await api.request(.post, path, token: b.accessToken, body: api.json(["currentPassword": "old password", "newPassword": "new password"]))
-            #expect(ok.status == 200 && ok.data == .object([:]), ok.raw)
+            #expect(ok.status == 200 && ok.data == .object([:]), "\(ok.raw)")
             #expect(try await !Self.isLive(api, a))
             #expect(try await Self.isLive(api, b))
             #expect(try await api.login("pat", password: "old password").status == 401)

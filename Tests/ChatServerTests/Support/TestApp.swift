@@ -26,6 +26,8 @@ enum TestApp {
         config.port = 0
         // Tests of other behaviour send and log in faster than any person; the abuse tests set their own limits.
         config.rateLimits = .unlimited
+        // Some tests register hundreds of users at once; the bounded bcrypt queue has tests of its own.
+        config.bcryptQueueLimit = 100_000
         return config
     }
 
