@@ -121,14 +121,23 @@ import Testing
 
     // MARK: The offline grace
 
-    @Test func aReconnectWithinTheGraceAnnouncesNothingAndWritesNothing() async throws {
+    /// Alice and bob share a conversation; `presence` has the given grace and records into `published`.
+    private func withContacts(
+        grace: Duration, _ body: @escaping (SQLChatStore, User, PresenceService, Published) async throws -> Void
+    ) async throws {
         try await RealtimeTestStore.with { store, ids in
             let alice = try await store.insertUser(RealtimeTestStore.newUser("alice", ids))
             let bob = try await store.insertUser(RealtimeTestStore.newUser("bob", ids))
             _ = try await store.findOrCreateDirectConversation(RealtimeTestStore.direct(alice.id, bob.id, ids))
-            let presence = PresenceService(store: store, logger: RealtimeTestStore.logger, offlineGrace: .seconds(30))
+            let presence = PresenceService(store: store, logger: RealtimeTestStore.logger, offlineGrace: grace)
             let published = Published()
             presence.setPublisher { published.append($0, $1) }
+            try await body(store, alice, presence, published)
+        }
+    }
+
+    @Test func aReconnectWithinTheGraceAnnouncesNothingAndWritesNothing() async throws {
+        try await withContacts(grace: .seconds(30)) { store, alice, presence, published in
 
             #expect(presence.connected(userID: alice.id))
             await presence.settle()
@@ -148,13 +157,7 @@ import Testing
     }
 
     @Test func offlineIsAnnouncedOnceTheGracePassesWithTheTimeOfTheDisconnect() async throws {
-        try await RealtimeTestStore.with { store, ids in
-            let alice = try await store.insertUser(RealtimeTestStore.newUser("alice", ids))
-            let bob = try await store.insertUser(RealtimeTestStore.newUser("bob", ids))
-            _ = try await store.findOrCreateDirectConversation(RealtimeTestStore.direct(alice.id, bob.id, ids))
-            let presence = PresenceService(store: store, logger: RealtimeTestStore.logger, offlineGrace: .milliseconds(300))
-            let published = Published()
-            presence.setPublisher { published.append($0, $1) }
+        try await withContacts(grace: .milliseconds(300)) { store, alice, presence, published in
 
             presence.connected(userID: alice.id)
             await presence.settle()
