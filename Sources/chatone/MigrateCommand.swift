@@ -12,7 +12,7 @@ struct MigrateCommand: AsyncParsableCommand {
         let config = try options.resolve()
         let logger = options.logger(config)
         do {
-            let backend = try await ChatDatabase.open(config.databaseURL, logger: logger)
+            let backend = try await ChatDatabase.open(config.databaseURL, options: config.databaseOptions, logger: logger)
             let applied: [Int]
             do {
                 applied = try await Migrator(backend: backend, logger: logger).migrate()

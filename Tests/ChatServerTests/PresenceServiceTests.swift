@@ -118,4 +118,80 @@ import Testing
             }
         }
     }
+
+    // MARK: The offline grace
+
+    /// Alice and bob share a conversation; `presence` has the given grace and records into `published`.
+    private func withContacts(
+        grace: Duration, _ body: @escaping (SQLChatStore, User, PresenceService, Published) async throws -> Void
+    ) async throws {
+        try await RealtimeTestStore.with { store, ids in
+            let alice = try await store.insertUser(RealtimeTestStore.newUser("alice", ids))
+            let bob = try await store.insertUser(RealtimeTestStore.newUser("bob", ids))
+            _ = try await store.findOrCreateDirectConversation(RealtimeTestStore.direct(alice.id, bob.id, ids))
+            let presence = PresenceService(store: store, logger: RealtimeTestStore.logger, offlineGrace: grace)
+            let published = Published()
+            presence.setPublisher { published.append($0, $1) }
+            try await body(store, alice, presence, published)
+        }
+    }
+
+    @Test func aReconnectWithinTheGraceAnnouncesNothingAndWritesNothing() async throws {
+        try await withContacts(grace: .seconds(30)) { store, alice, presence, published in
+
+            #expect(presence.connected(userID: alice.id))
+            await presence.settle()
+            let stored = try await store.user(id: alice.id)?.lastSeenAt
+            #expect(stored != nil)
+            for _ in 0..<50 {
+                #expect(presence.disconnected(userID: alice.id), "the last connection went")
+                #expect(presence.isOnline(alice.id), "online while the grace runs")
+                #expect(!presence.connected(userID: alice.id), "a reconnect within the grace is no change")
+            }
+            // Wait for anything the flaps might have queued.
+            try await Task.sleep(for: .milliseconds(100))
+            #expect(published.changes(of: alice.id) == [true])
+            #expect(try await store.user(id: alice.id)?.lastSeenAt == stored, "no lastSeenAt write for a flap")
+            #expect(presence.isOnline(alice.id))
+        }
+    }
+
+    @Test func offlineIsAnnouncedOnceTheGracePassesWithTheTimeOfTheDisconnect() async throws {
+        try await withContacts(grace: .milliseconds(300)) { store, alice, presence, published in
+
+            presence.connected(userID: alice.id)
+            await presence.settle()
+            let leftAt = Date(timeIntervalSince1970: 1_800_000_000.5)
+            presence.disconnected(userID: alice.id, at: leftAt)
+            try await Task.sleep(for: .milliseconds(100))
+            #expect(published.changes(of: alice.id) == [true], "nothing yet within the grace")
+            #expect(presence.isOnline(alice.id))
+            var waited = 0
+            while published.changes(of: alice.id).count < 2, waited < 100 {
+                try await Task.sleep(for: .milliseconds(50))
+                waited += 1
+            }
+            await presence.settle()
+            #expect(published.changes(of: alice.id) == [true, false])
+            #expect(!presence.isOnline(alice.id))
+            #expect(published.all.last?.change.lastSeenAt == leftAt)
+            #expect(try await store.user(id: alice.id)?.lastSeenAt == leftAt)
+        }
+    }
+
+    @Test func settleAnnouncesOfflineChangesStillInTheirGrace() async throws {
+        try await RealtimeTestStore.with { store, ids in
+            let alice = try await store.insertUser(RealtimeTestStore.newUser("alice", ids))
+            let presence = PresenceService(store: store, logger: RealtimeTestStore.logger, offlineGrace: .seconds(60))
+            let published = Published()
+            presence.setPublisher { published.append($0, $1) }
+            presence.connected(userID: alice.id)
+            let leftAt = Date(timeIntervalSince1970: 1_800_000_100)
+            presence.disconnected(userID: alice.id, at: leftAt)
+            await presence.settle()
+            #expect(published.changes(of: alice.id) == [true, false])
+            #expect(!presence.isOnline(alice.id))
+            #expect(try await store.user(id: alice.id)?.lastSeenAt == leftAt)
+        }
+    }
 }

@@ -1,7 +1,11 @@
 import Foundation
 import Logging
 
-/// Registration, login, refresh-token rotation, logout and access-token checks.
+/// Registration, login, refresh-token rotation, logout, access-token checks, and the caller's own logins
+/// (list, revoke, revoke all others, change password).
+///
+/// Every revocation is reported to ``revocations`` once it is committed, so that the transports can end what
+/// the login still holds open (its sockets).
 public struct AuthService: Sendable {
     private let store: any ChatStore
     private let hasher: PasswordHasher
@@ -10,12 +14,15 @@ public struct AuthService: Sendable {
     private let ids: IDGenerator
     private let logger: Logger
     private let limits: RateLimits
+    /// Where committed revocations are reported; the real-time layer observes it.
+    public let revocations: SessionRevocations
 
     public init(
         store: any ChatStore, hasher: PasswordHasher, signer: AccessTokenSigner, refreshTokenTTL: TimeInterval, ids: IDGenerator,
-        logger: Logger, limits: RateLimits = .unlimited
+        logger: Logger, limits: RateLimits = .unlimited, revocations: SessionRevocations = SessionRevocations()
     ) {
         self.limits = limits
+        self.revocations = revocations
         self.store = store
         self.hasher = hasher
         self.signer = signer
@@ -24,8 +31,12 @@ public struct AuthService: Sendable {
         self.logger = logger
     }
 
-    /// - Parameter address: the client's address, for the per-address limit (nil when unknown, e.g. in tests).
-    public func register(username: String, password: String, displayName: String?, from address: String? = nil) async throws -> AuthResult {
+    /// - Parameters:
+    ///   - address: the client's address, for the per-address limit (nil when unknown, e.g. in tests).
+    ///   - userAgent: the client's User-Agent header, shown in the sessions list (stored cut to 256 code points).
+    public func register(
+        username: String, password: String, displayName: String?, from address: String? = nil, userAgent: String? = nil
+    ) async throws -> AuthResult {
         if let address { try limits.registerPerAddress.check(address) }
         let username = try Validator.username(username)
         let password = try Validator.password(password)
@@ -34,14 +45,14 @@ public struct AuthService: Sendable {
         let user = try await store.insertUser(
             NewUser(id: ids.next(), username: username, displayName: displayName, passwordHash: hash, createdAt: Date()))
         logger.info("user registered", metadata: ["user.id": "\(user.id)"])
-        return try await startSession(for: user)
+        return try await startSession(for: user, userAgent: userAgent)
     }
 
     /// Unknown usernames and wrong passwords get the same error after the same bcrypt work.
     ///
     /// Limited per client address (every attempt) and per username (failures only: a right password gives its
     /// token back), both before any bcrypt work.
-    public func login(username: String, password: String, from address: String? = nil) async throws -> AuthResult {
+    public func login(username: String, password: String, from address: String? = nil, userAgent: String? = nil) async throws -> AuthResult {
         if let address { try limits.loginPerAddress.check(address) }
         let usernameKey = (try? Validator.username(username))?.lowercased()
         if let usernameKey { try limits.loginFailuresPerUsername.check(usernameKey) }
@@ -51,7 +62,7 @@ public struct AuthService: Sendable {
         let valid = try await hasher.verify(password, against: credentials?.passwordHash)
         guard valid, let user = credentials?.user else { throw ChatError.invalidCredentials }
         if let usernameKey { limits.loginFailuresPerUsername.refund(usernameKey) }
-        return try await startSession(for: user)
+        return try await startSession(for: user, userAgent: userAgent)
     }
 
     /// Exchanges a refresh token for a new pair. Presenting a token that was already exchanged means it leaked
@@ -74,7 +85,59 @@ public struct AuthService: Sendable {
         guard !refreshToken.isEmpty, let record = try await store.refreshToken(hash: SecureRandom.sha256Hex(refreshToken)) else {
             throw ChatError.unauthorized("invalid refresh token")
         }
-        try await store.revokeSession(id: record.sessionID, at: Date())
+        if try await store.revokeSession(id: record.sessionID, at: Date()) { revocations.report([record.sessionID]) }
+    }
+
+    // MARK: The caller's logins
+
+    /// The caller's live logins, newest first. Logins whose refresh tokens have all expired are left out: nothing
+    /// can use them any more.
+    public func sessions(of caller: AccessTokenIdentity) async throws -> [AuthSession] {
+        // The last refresh token was issued at about `lastUsedAt`, which moves once a minute at most.
+        let oldestLive = Date().addingTimeInterval(-refreshTokenTTL - 60)
+        return try await store.sessions(userID: caller.userID).filter { $0.lastUsedAt > oldestLive || $0.id == caller.sessionID }
+    }
+
+    /// Revokes one of the caller's own logins (the current one included). Any other id, and a login already
+    /// revoked, is ``ChatError/notFound(_:)``: whether someone else's login exists is none of the caller's business.
+    public func revokeSession(id: Int64, of caller: AccessTokenIdentity) async throws {
+        guard let session = try await store.session(id: id), session.userID == caller.userID, session.revokedAt == nil,
+            try await store.revokeSession(id: id, at: Date())
+        else {
+            throw ChatError.notFound("session not found")
+        }
+        logger.info("login revoked by its user", metadata: ["user.id": "\(caller.userID)", "session.id": "\(id)"])
+        revocations.report([id])
+    }
+
+    /// Revokes every login of the caller except the one making the call. Returns how many it revoked.
+    public func revokeOtherSessions(of caller: AccessTokenIdentity) async throws -> Int {
+        let revoked = try await store.revokeSessions(userID: caller.userID, except: caller.sessionID, at: Date())
+        logger.info("other logins revoked", metadata: ["user.id": "\(caller.userID)", "count": "\(revoked.count)"])
+        revocations.report(revoked)
+        return revoked.count
+    }
+
+    /// Changes the caller's password after checking the current one, and revokes every other login.
+    ///
+    /// A wrong current password is ``ChatError/invalidCredentials`` and counts against the per-username failure
+    /// limit, like a failed login: a stolen access token must not become an unlimited password oracle.
+    public func changePassword(of caller: AccessTokenIdentity, currentPassword: String, newPassword: String) async throws {
+        let newPassword = try Validator.password(newPassword, field: "newPassword")
+        guard let user = try await store.user(id: caller.userID) else { throw ChatError.unauthorized("access token revoked") }
+        let usernameKey = user.username.lowercased()
+        try limits.loginFailuresPerUsername.check(usernameKey)
+        let credentials = Validator.isUsablePassword(currentPassword) ? try await store.credentials(usernameKey: usernameKey) : nil
+        let stored = credentials?.user.id == caller.userID ? credentials?.passwordHash : nil
+        guard try await hasher.verify(currentPassword, against: stored) else {
+            logger.notice("password change with a wrong current password", metadata: ["user.id": "\(caller.userID)"])
+            throw ChatError.invalidCredentials
+        }
+        limits.loginFailuresPerUsername.refund(usernameKey)
+        let hash = try await hasher.hash(newPassword)
+        let revoked = try await store.changePassword(userID: caller.userID, passwordHash: hash, keepingSession: caller.sessionID, at: Date())
+        logger.info("password changed; other logins revoked", metadata: ["user.id": "\(caller.userID)", "count": "\(revoked.count)"])
+        revocations.report(revoked)
     }
 
     /// The identity behind an access token, checking signature, expiry and that its login is still live.
@@ -101,14 +164,14 @@ public struct AuthService: Sendable {
     }
 
     private func revokeForReuse(_ record: RefreshTokenRecord, now: Date) async throws -> Never {
-        try await store.revokeSession(id: record.sessionID, at: now)
+        if try await store.revokeSession(id: record.sessionID, at: now) { revocations.report([record.sessionID]) }
         logger.warning("refresh token reuse: login revoked", metadata: ["user.id": "\(record.userID)"])
         throw ChatError.unauthorized("refresh token already used; this login has been revoked")
     }
 
-    private func startSession(for user: User) async throws -> AuthResult {
+    private func startSession(for user: User, userAgent: String?) async throws -> AuthResult {
         let now = Date()
-        let session = AuthSession(id: ids.next(), userID: user.id, createdAt: now)
+        let session = AuthSession(id: ids.next(), userID: user.id, createdAt: now, userAgent: AuthSession.storedUserAgent(userAgent))
         let (token, record) = newRefreshToken(sessionID: session.id, userID: user.id, now: now)
         try await store.createSession(session, firstToken: record)
         return try await result(user: user, sessionID: session.id, refreshToken: token, now: now)

@@ -12,6 +12,11 @@ import Synchronization
 /// work (store write, audience query, publishing) is asynchronous, and run strictly one change after another per
 /// user, in the order the counts changed: a quick connect-then-disconnect can never be published as "offline, then
 /// online" and leave contacts with the wrong picture.
+///
+/// Going offline waits for ``offlineGrace`` with no connection of that user: a phone switching networks or a page
+/// reload reconnects within it, and then nothing at all happens (no offline, no second online, no `lastSeenAt`
+/// write). During the grace the user still counts as online. `lastSeenAt` writes are coalesced: a change whose
+/// successor for the same user is already queued skips its write, since the successor stores a newer time.
 public final class PresenceService: Sendable {
     /// Receives each change and the ids of the users who should hear about it (never the user themself).
     public typealias Publisher = @Sendable (PresenceChange, [Int64]) async -> Void
@@ -20,6 +25,11 @@ public final class PresenceService: Sendable {
         var connections: [Int64: Int] = [:]
         /// The newest queued follow-up per user; the next one waits for it. Removed once it finishes.
         var tails: [Int64: (token: UInt64, task: Task<Void, Never>)] = [:]
+        /// Users whose last connection went less than the grace ago: the offline change waiting to be announced,
+        /// and the timer that will enqueue it.
+        var leaving: [Int64: (token: UInt64, change: PresenceChange, timer: Task<Void, Never>)] = [:]
+        /// Changes queued and not yet followed up, per user: a change skips its store write when another is queued.
+        var queued: [Int64: Int] = [:]
         var nextToken: UInt64 = 0
         var publisher: Publisher?
     }
@@ -27,10 +37,13 @@ public final class PresenceService: Sendable {
     private let store: any ChatStore
     private let logger: Logger
     private let state = Mutex(State())
+    /// How long a user must be without connections before going offline is announced; zero: at once.
+    public let offlineGrace: Duration
 
-    public init(store: any ChatStore, logger: Logger) {
+    public init(store: any ChatStore, logger: Logger, offlineGrace: Duration = .zero) {
         self.store = store
         self.logger = logger
+        self.offlineGrace = max(.zero, offlineGrace)
     }
 
     /// Sets who publishes changes. Changes made before a publisher is set are stored but not published.
@@ -38,9 +51,10 @@ public final class PresenceService: Sendable {
         state.withLock { $0.publisher = publisher }
     }
 
-    /// Whether the user has at least one live connection right now.
+    /// Whether the user has at least one live connection right now, or lost their last one less than the grace ago
+    /// (what contacts were last told).
     public func isOnline(_ userID: Int64) -> Bool {
-        state.withLock { ($0.connections[userID] ?? 0) > 0 }
+        state.withLock { ($0.connections[userID] ?? 0) > 0 || $0.leaving[userID] != nil }
     }
 
     /// The number of the user's live connections.
@@ -48,20 +62,26 @@ public final class PresenceService: Sendable {
         state.withLock { $0.connections[userID] ?? 0 }
     }
 
-    /// Records a new live connection of the user. Returns true when it made them online.
+    /// Records a new live connection of the user. Returns true when it made them online (a reconnect within the
+    /// grace does not: they never stopped being online).
     @discardableResult
     public func connected(userID: Int64, at date: Date = Date()) -> Bool {
         state.withLock { state in
             let count = (state.connections[userID] ?? 0) + 1
             state.connections[userID] = count
             guard count == 1 else { return false }
+            if let leaving = state.leaving.removeValue(forKey: userID) {
+                leaving.timer.cancel()
+                return false
+            }
             enqueue(PresenceChange(userID: userID, online: true, lastSeenAt: Self.wholeMillis(date)), in: &state)
             return true
         }
     }
 
-    /// Records that one of the user's connections went. Returns true when it made them offline.
-    /// A disconnect without a matching connect is ignored.
+    /// Records that one of the user's connections went. Returns true when it was their last one: they go offline,
+    /// at once or, with a grace, once it passes without a reconnect. A disconnect without a matching connect is
+    /// ignored.
     @discardableResult
     public func disconnected(userID: Int64, at date: Date = Date()) -> Bool {
         state.withLock { state in
@@ -71,8 +91,30 @@ public final class PresenceService: Sendable {
                 return false
             }
             state.connections[userID] = nil
-            enqueue(PresenceChange(userID: userID, online: false, lastSeenAt: Self.wholeMillis(date)), in: &state)
+            let change = PresenceChange(userID: userID, online: false, lastSeenAt: Self.wholeMillis(date))
+            guard offlineGrace > .zero else {
+                enqueue(change, in: &state)
+                return true
+            }
+            state.nextToken += 1
+            let token = state.nextToken
+            let grace = offlineGrace
+            let timer = Task {
+                try? await Task.sleep(for: grace)
+                guard !Task.isCancelled else { return }
+                self.graceEnded(userID: userID, token: token)
+            }
+            state.leaving[userID] = (token, change, timer)
             return true
+        }
+    }
+
+    /// The grace of a user's last disconnect passed without a reconnect: now they are offline.
+    private func graceEnded(userID: Int64, token: UInt64) {
+        state.withLock { state in
+            guard let leaving = state.leaving[userID], leaving.token == token else { return }
+            state.leaving[userID] = nil
+            enqueue(leaving.change, in: &state)
         }
     }
 
@@ -81,8 +123,17 @@ public final class PresenceService: Sendable {
         try await store.contactIDs(userID: userID)
     }
 
-    /// Waits until every change recorded so far has been stored and published.
+    /// Waits until every change recorded so far has been stored and published. Offline changes still in their
+    /// grace are announced now (the server is stopping, so nobody will reconnect to it).
     public func settle() async {
+        state.withLock { state in
+            let leaving = state.leaving
+            state.leaving = [:]
+            for (_, entry) in leaving.sorted(by: { $0.value.token < $1.value.token }) {
+                entry.timer.cancel()
+                enqueue(entry.change, in: &state)
+            }
+        }
         while let pending = state.withLock({ $0.tails.values.first?.task }) {
             await pending.value
         }
@@ -92,6 +143,7 @@ public final class PresenceService: Sendable {
     /// the chain is exactly the order of the count changes.
     private func enqueue(_ change: PresenceChange, in state: inout State) {
         let previous = state.tails[change.userID]?.task
+        state.queued[change.userID, default: 0] += 1
         state.nextToken += 1
         let token = state.nextToken
         let task = Task {
@@ -106,8 +158,14 @@ public final class PresenceService: Sendable {
 
     private func follow(_ change: PresenceChange) async {
         let metadata: Logger.Metadata = ["user.id": "\(change.userID)", "online": "\(change.online)"]
+        let superseded = state.withLock { state -> Bool in
+            let remaining = (state.queued[change.userID] ?? 1) - 1
+            state.queued[change.userID] = remaining > 0 ? remaining : nil
+            return remaining > 0
+        }
         do {
-            try await store.setLastSeen(userID: change.userID, at: change.lastSeenAt)
+            // A later change of this user is queued and will store a newer time: one write for both.
+            if !superseded { try await store.setLastSeen(userID: change.userID, at: change.lastSeenAt) }
         } catch {
             // Presence still goes out: a missed timestamp is less harmful than contacts with a stale picture.
             logger.error("storing lastSeenAt failed", metadata: metadata.merging(["error": "\(String(reflecting: error))"]) { $1 })

@@ -23,10 +23,21 @@ public protocol ChatStore: Sendable {
     func createSession(_ session: AuthSession, firstToken: RefreshTokenRecord) async throws
     func refreshToken(hash: String) async throws -> RefreshTokenRecord?
     /// Marks `tokenID` used and stores `replacement`, atomically. Returns false, storing nothing, when the
-    /// token had already been used: the caller treats that as reuse.
+    /// token had already been used: the caller treats that as reuse. Also moves the login's `lastUsedAt` to `at`,
+    /// unless it moved within the last minute (so a client refreshing in a loop costs no extra write).
     func rotateRefreshToken(tokenID: Int64, replacement: RefreshTokenRecord, at: Date) async throws -> Bool
-    func revokeSession(id: Int64, at: Date) async throws
+    /// Revokes the login and its refresh tokens. Returns false when it was already revoked (or does not exist).
+    @discardableResult
+    func revokeSession(id: Int64, at: Date) async throws -> Bool
     func session(id: Int64) async throws -> AuthSession?
+    /// The user's logins that are not revoked, newest first.
+    func sessions(userID: Int64) async throws -> [AuthSession]
+    /// Revokes every live login of the user except `keeping` (and their refresh tokens), in one transaction.
+    /// Returns the ids of the logins it revoked.
+    func revokeSessions(userID: Int64, except keeping: Int64?, at: Date) async throws -> [Int64]
+    /// Replaces the user's password hash and revokes every other login, in one transaction. Returns the ids of
+    /// the logins it revoked.
+    func changePassword(userID: Int64, passwordHash: String, keepingSession keeping: Int64, at: Date) async throws -> [Int64]
 
     // MARK: Conversations
 

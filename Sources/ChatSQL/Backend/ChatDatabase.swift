@@ -3,10 +3,10 @@ import Logging
 
 /// Opens the backend a database URL names.
 public enum ChatDatabase {
-    public static func open(_ url: DatabaseURL, logger: Logger) async throws -> any SQLBackend {
+    public static func open(_ url: DatabaseURL, options: DatabaseOptions = DatabaseOptions(), logger: Logger) async throws -> any SQLBackend {
         switch url {
         case .sqlite(let path):
-            return try await SQLiteBackend.open(path: path, logger: logger)
+            return try await SQLiteBackend.open(path: path, synchronous: options.sqliteSynchronous, logger: logger)
         case .mysql(let url):
             return try await MySQLBackend.open(url: url, logger: logger)
         }

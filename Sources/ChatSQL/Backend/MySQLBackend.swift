@@ -59,6 +59,7 @@ public final class MySQLBackend: SQLBackend {
             await client.shutdown()
             throw error
         }
+        await backend.warnAboutDurability(logger: logger)
         return backend
     }
 

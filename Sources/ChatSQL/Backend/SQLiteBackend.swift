@@ -14,16 +14,25 @@ public final class SQLiteBackend: SQLBackend {
     private let sharesWriter: Bool
 
     /// Opens the database at `path`, or a private in-memory one for `nil`.
-    public static func open(path: String?, readers readerCount: Int = 4, logger: Logger) async throws -> SQLiteBackend {
+    ///
+    /// - Parameter synchronous: `.full` (the default) syncs the WAL at every commit, so an acknowledged write
+    ///   survives an OS crash or power loss; `.normal` syncs only at checkpoints (see docs/operations.md).
+    public static func open(
+        path: String?, readers readerCount: Int = 4, synchronous: SQLiteSynchronous = .full, logger: Logger
+    ) async throws -> SQLiteBackend {
         let storage: SQLiteConnection.Storage = path.map { .file(path: $0) } ?? .memory
         let writer = try await openConnection(storage, logger: logger)
-        try await configure(writer, isWriter: true)
+        try await configure(writer, isWriter: true, synchronous: synchronous)
+        if synchronous != .full, path != nil {
+            logger.warning(
+                "SQLite synchronous=\(synchronous.pragmaValue): acknowledged messages can be lost on an OS crash or power loss")
+        }
         // An in-memory database is private to its connection, so there it is shared for reads too.
         guard path != nil else { return SQLiteBackend(writer: writer, readers: [], logger: logger) }
         var readers: [SQLiteConnection] = []
         for _ in 0..<readerCount {
             let reader = try await openConnection(storage, logger: logger)
-            try await configure(reader, isWriter: false)
+            try await configure(reader, isWriter: false, synchronous: synchronous)
             readers.append(reader)
         }
         return SQLiteBackend(writer: writer, readers: readers, logger: logger)
@@ -41,14 +50,15 @@ public final class SQLiteBackend: SQLBackend {
             storage: storage, threadPool: .singleton, logger: logger, on: MultiThreadedEventLoopGroup.singleton.any())
     }
 
-    private static func configure(_ connection: SQLiteConnection, isWriter: Bool) async throws {
+    private static func configure(_ connection: SQLiteConnection, isWriter: Bool, synchronous: SQLiteSynchronous) async throws {
         let db = sql(connection)
         if isWriter { try await db.raw("PRAGMA journal_mode = WAL").run() }
         try await db.raw("PRAGMA foreign_keys = ON").run()
         // Another process (say `chatone migrate`) may hold the write lock briefly; wait rather than fail.
         try await db.raw("PRAGMA busy_timeout = 5000").run()
-        // In WAL mode NORMAL is durable against application crashes and much faster than FULL.
-        try await db.raw("PRAGMA synchronous = NORMAL").run()
+        // FULL syncs the WAL at every commit: the ack of a message waits for stable storage (API.md, "Durability").
+        // The group commit of MessageAppender pays that sync once per batch. NORMAL survives only process crashes.
+        try await db.raw("PRAGMA synchronous = \(unsafeRaw: synchronous.pragmaValue)").run()
     }
 
     /// Query logging is off: binds include password and token hashes, which must never reach a log.

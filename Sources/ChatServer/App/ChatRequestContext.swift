@@ -29,7 +29,12 @@ public struct ChatRequestContext: RequestContext {
 
     /// The authenticated caller's id; only reachable behind ``AuthMiddleware``.
     public func callerID() throws -> Int64 {
+        try caller().userID
+    }
+
+    /// The authenticated caller: user and login; only reachable behind ``AuthMiddleware``.
+    public func caller() throws -> AccessTokenIdentity {
         guard let identity else { throw ChatError.unauthorized() }
-        return identity.userID
+        return identity
     }
 }

@@ -21,10 +21,12 @@ public struct ChatServices: Sendable {
     public let limits: RateLimits
     /// Real-time delivery shared by the socket handlers and REST.
     let realtime: RealtimeHub
+    /// Sockets per login; told by ``AuthService`` about every revoked login, whose sockets it then disconnects.
+    let sessionSockets: SessionSocketRegistry
 
     /// Opens the database, applies migrations and wires the services.
     public static func start(config: ServerConfig, jwtSecret: String, logger: Logger) async throws -> ChatServices {
-        let backend = try await ChatDatabase.open(config.databaseURL, logger: logger)
+        let backend = try await ChatDatabase.open(config.databaseURL, options: config.databaseOptions, logger: logger)
         do {
             try await Migrator(backend: backend, logger: logger).migrate()
             let store = SQLChatStore(backend: backend)
@@ -37,6 +39,8 @@ public struct ChatServices: Sendable {
             let auth = AuthService(
                 store: store, hasher: PasswordHasher(cost: config.bcryptCost, threadPool: bcryptPool, maxQueued: config.bcryptQueueLimit ?? 4 * bcryptThreads),
                 signer: signer, refreshTokenTTL: config.refreshTokenTTL, ids: ids, logger: logger, limits: limits)
+            let sessionSockets = SessionSocketRegistry(logger: logger)
+            auth.revocations.setObserver(sessionSockets)
             let conversations = ConversationService(store: store, ids: ids)
             let emitter = RealtimeEmitter(logger: logger)
             let deliveries = ConversationDelivery { appended, memberIDs, exceptSocket in
@@ -46,7 +50,7 @@ public struct ChatServices: Sendable {
             // senders resume; the senders' acks reuse the same bytes.
             let appender = MessageAppender(store: store, encode: APIMessage.encode, deliver: { await deliveries.deliver($0) })
             let messages = MessageService(store: store, conversations: conversations, appender: appender, ids: ids, limits: limits)
-            let presence = PresenceService(store: store, logger: logger)
+            let presence = PresenceService(store: store, logger: logger, offlineGrace: .milliseconds(Int64(config.presenceGrace * 1000)))
             presence.setPublisher { change, audience in
                 await emitter.emit(RealtimeEvent.presenceUpdate, APIPresence(change), toUsers: audience)
             }
@@ -54,7 +58,8 @@ public struct ChatServices: Sendable {
                 conversations: conversations, messages: messages, presence: presence, deliveries: deliveries, emitter: emitter, limits: limits)
             return ChatServices(
                 store: store, backend: backend, auth: auth, users: UserService(store: store), conversations: conversations,
-                messages: messages, presence: presence, isOnline: { presence.isOnline($0) }, limits: limits, realtime: realtime)
+                messages: messages, presence: presence, isOnline: { presence.isOnline($0) }, limits: limits, realtime: realtime,
+                sessionSockets: sessionSockets)
         } catch {
             await backend.shutdown()
             throw error

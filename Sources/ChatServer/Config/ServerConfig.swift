@@ -20,6 +20,14 @@ public struct ServerConfig: Sendable {
     public var socketPingInterval: TimeInterval = 25
     /// How long a connection may leave a ping unanswered before it is closed and its user may go offline.
     public var socketPingTimeout: TimeInterval = 20
+    /// SQLite's commit sync (`CHATONE_SQLITE_SYNCHRONOUS`): `full` by default, so an ack means on disk.
+    public var sqliteSynchronous = SQLiteSynchronous.full
+    /// Seconds a user must be without sockets before contacts hear they went offline (`CHATONE_PRESENCE_GRACE`);
+    /// a reconnect within it announces nothing. 0: at once.
+    public var presenceGrace: TimeInterval = 3
+
+    /// The engine settings for ``ChatDatabase/open(_:options:logger:)``.
+    public var databaseOptions: DatabaseOptions { DatabaseOptions(sqliteSynchronous: sqliteSynchronous) }
 
     // MARK: Abuse limits (docs/security.md says what each is for)
 
@@ -72,6 +80,16 @@ public struct ServerConfig: Sendable {
         }
         if let seconds = env["CHATONE_SOCKET_PING_TIMEOUT"] {
             config.socketPingTimeout = try parseSeconds(seconds, name: "CHATONE_SOCKET_PING_TIMEOUT")
+        }
+        if let text = env["CHATONE_SQLITE_SYNCHRONOUS"], !text.isEmpty {
+            guard let value = SQLiteSynchronous(rawValue: text.lowercased()) else { throw invalid("CHATONE_SQLITE_SYNCHRONOUS", "full or normal") }
+            config.sqliteSynchronous = value
+        }
+        if let text = env["CHATONE_PRESENCE_GRACE"], !text.isEmpty {
+            guard let seconds = Double(text), seconds.isFinite, (0...3600).contains(seconds) else {
+                throw invalid("CHATONE_PRESENCE_GRACE", "a number of seconds from 0 to 3600")
+            }
+            config.presenceGrace = seconds
         }
         try config.readLimits(env)
         return config

@@ -7,6 +7,8 @@ import SocketIO
 ///
 /// - Connecting needs an access token (`auth.token`, or `Authorization: Bearer` on the handshake request); a
 ///   socket is disconnected when its token expires unless `auth:renew` brought a fresh one of the same user.
+/// - Each socket is registered under its login (the token's session id); revoking the login sends the socket
+///   `session:revoked` and disconnects it (``SessionSocketRegistry``).
 /// - Each socket joins the room of its user, `user:<id>`: every delivery is addressed to users, so all of a
 ///   user's devices and tabs hear it. The connection count per user is presence.
 /// - Handlers only decode and validate; the chat work is the ``RealtimeHub``'s and the ChatCore services'.
@@ -19,6 +21,8 @@ struct ChatSocketGateway: Sendable {
     let logger: Logger
     /// Sockets per user, capped.
     let quota: SocketQuota
+    /// Sockets per login, for revocation.
+    var registry: SessionSocketRegistry { services.sessionSockets }
 
     /// The room every socket of a user is in.
     static func room(of userID: Int64) -> String { "user:\(userID)" }
@@ -65,6 +69,13 @@ struct ChatSocketGateway: Sendable {
 
     private func connected(_ socket: SocketIOSocket) {
         guard let session = socket[SocketSession.Key.self] else { return }
+        // Registered before presence counts it: a login revoked between the token check and here ends the socket
+        // now, and its disconnect then balances the presence count as usual.
+        guard registry.register(socket, sessionID: session.sessionID) else {
+            services.presence.connected(userID: session.userID)
+            registry.end(socket, sessionID: session.sessionID)
+            return
+        }
         session.start { [logger] in
             logger.info("socket token expired; disconnecting", metadata: ["user.id": "\(session.userID)", "socket.id": "\(socket.id)"])
             socket.disconnect()
@@ -76,6 +87,7 @@ struct ChatSocketGateway: Sendable {
     private func disconnected(_ socket: SocketIOSocket, reason: SocketIODisconnectReason) {
         guard let session = socket[SocketSession.Key.self] else { return }
         session.end()
+        registry.unregister(socket, sessionID: session.sessionID)
         services.presence.disconnected(userID: session.userID)
         logger.debug("socket disconnected", metadata: ["user.id": "\(session.userID)", "socket.id": "\(socket.id)", "reason": "\(reason)"])
     }
@@ -113,21 +125,30 @@ struct ChatSocketGateway: Sendable {
         return APIEmpty()
     }
 
-    /// A fresh token of the same user moves the socket's expiry; any other token is refused and changes nothing.
+    /// A fresh token of the same user's live login moves the socket's expiry, and the socket then belongs to that
+    /// login; any other token (another user's, a revoked login's) is refused and changes nothing.
     private func renew(_ event: SocketIOEvent) async throws -> APIRenewal {
-        guard let session = event.socket[SocketSession.Key.self] else { throw ChatError.unauthorized() }
+        guard let session = event.socket[SocketSession.Key.self], !session.isRevoked else { throw ChatError.unauthorized("session revoked") }
         let payload = try SocketAck.payload(SocketPayload.Renew.self, of: event)
         let identity = try await services.auth.authenticate(accessToken: payload.token)
         guard identity.userID == session.userID else {
             logger.notice("auth:renew with another user's token refused", metadata: ["user.id": "\(session.userID)", "socket.id": "\(event.socket.id)"])
             throw ChatError.unauthorized("token belongs to another user")
         }
-        session.renew(until: identity.expiresAt)
+        // Moved before the expiry changes: a login revoked meanwhile must not lend the socket a longer life.
+        guard registry.move(event.socket, from: session.sessionID, to: identity.sessionID) else {
+            throw ChatError.unauthorized("access token revoked")
+        }
+        session.renew(until: identity.expiresAt, sessionID: identity.sessionID)
+        // Should the socket have gone meanwhile, its disconnect unregistered the old login; do not keep it here.
+        if session.isRevoked || !event.socket.isConnected { registry.unregister(event.socket, sessionID: identity.sessionID) }
         return APIRenewal(expiresAt: identity.expiresAt)
     }
 
     private func callerID(_ event: SocketIOEvent) throws -> Int64 {
         guard let session = event.socket[SocketSession.Key.self] else { throw ChatError.unauthorized() }
+        // Events already queued when the login was revoked are refused while the socket is being disconnected.
+        guard !session.isRevoked else { throw ChatError.unauthorized("session revoked") }
         return session.userID
     }
 }

@@ -9,4 +9,5 @@ enum RealtimeEvent {
     static let conversationNew = "conversation:new"
     static let conversationUpdate = "conversation:update"
     static let conversationRemoved = "conversation:removed"
+    static let sessionRevoked = "session:revoked"
 }

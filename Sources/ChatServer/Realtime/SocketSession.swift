@@ -3,10 +3,12 @@ import Foundation
 import SocketIO
 import Synchronization
 
-/// Who a connected socket speaks for, and the timer that disconnects it when its access token expires.
+/// Who a connected socket speaks for (user and login), and the timer that disconnects it when its access token
+/// expires.
 ///
 /// Created by the authentication middleware and kept in the socket's storage under ``Key``. Renewing with a fresh
-/// token of the same user replaces the timer; nothing else about the socket changes.
+/// token of the same user replaces the timer and makes the socket belong to that token's login (the one whose
+/// revocation ends it).
 final class SocketSession: Sendable {
     /// The socket-storage key of the session.
     enum Key: SocketIOStorageKey {
@@ -23,12 +25,24 @@ final class SocketSession: Sendable {
         var onExpiry: (@Sendable () -> Void)?
         var timer: Task<Void, Never>?
         var ended = false
+        var sessionID: Int64
+        var revoked = false
     }
 
     init(identity: AccessTokenIdentity, quotaTicket: SocketQuota.Ticket) {
         self.userID = identity.userID
         self.quotaTicket = quotaTicket
-        self.state = Mutex(State(expiresAt: identity.expiresAt))
+        self.state = Mutex(State(expiresAt: identity.expiresAt, sessionID: identity.sessionID))
+    }
+
+    /// The login the socket's current token belongs to.
+    var sessionID: Int64 { state.withLock { $0.sessionID } }
+
+    /// Whether the socket's login was revoked; its events are refused from then on, while it is being disconnected.
+    var isRevoked: Bool { state.withLock { $0.revoked } }
+
+    func markRevoked() {
+        state.withLock { $0.revoked = true }
     }
 
     var expiresAt: Date { state.withLock { $0.expiresAt } }
@@ -41,10 +55,11 @@ final class SocketSession: Sendable {
         }
     }
 
-    /// Moves the expiry to a renewed token's and restarts the timer.
-    func renew(until expiresAt: Date) {
+    /// Moves the expiry to a renewed token's, makes the socket belong to that token's login, and restarts the timer.
+    func renew(until expiresAt: Date, sessionID: Int64) {
         state.withLock { state in
             state.expiresAt = expiresAt
+            state.sessionID = sessionID
             Self.restartTimer(&state)
         }
     }

@@ -119,3 +119,42 @@ def test_a_connection_that_stops_answering_pings_goes_offline(heartbeat_server, 
     # The same heartbeat keeps a responsive client connected.
     time.sleep(2.5)
     assert b1.connected
+
+
+def test_quick_reconnects_do_not_flap_presence(server, devices):
+    """50 reconnects within the grace: contacts hear nothing more, lastSeenAt is not rewritten, the user ends online."""
+    alice, bob = server.register("alice"), server.register("bob")
+    server.direct(alice, bob)
+    b1 = devices.device(bob)
+    token = alice.login()
+    a = devices.connect(alice, token)
+    b1.wait_for("presence:update", about(alice.id, True))
+    assert wait_until(lambda: server.api("GET", f"/api/v1/users/{alice.id}", bob.token)["lastSeenAt"] is not None)
+    seen = server.api("GET", f"/api/v1/users/{alice.id}", bob.token)["lastSeenAt"]
+    b1.clear()
+
+    for _ in range(50):
+        a.close()
+        a = devices.connect(alice, token)
+    time.sleep(4.0)  # past the default 3 s grace
+
+    changes = [p["online"] for p in b1.events("presence:update") if p["userId"] == alice.id]
+    assert len(changes) <= 2, changes
+    assert changes in ([], [False, True]), changes
+    user = server.api("GET", f"/api/v1/users/{alice.id}", bob.token)
+    assert user["online"] is True
+    assert user["lastSeenAt"] == seen, "a reconnect within the grace writes no lastSeenAt"
+    assert a.connected
+
+
+def test_going_offline_waits_for_the_grace(server, devices):
+    alice, bob = server.register("alice"), server.register("bob")
+    server.direct(alice, bob)
+    b1 = devices.device(bob)
+    a1 = devices.device(alice)
+    b1.wait_for("presence:update", about(alice.id, True))
+    a1.close()
+    left = time.monotonic()
+    offline = b1.wait_for("presence:update", about(alice.id, False))
+    assert time.monotonic() - left >= 2.5, "offline was announced before the grace passed"
+    assert offline["lastSeenAt"] is not None
