@@ -147,7 +147,7 @@ struct ServerTests {
         io.of("/").onConnection { socket in
             Task {
                 do {
-                    let answer = try await socket.emitWithAck("question", 42, timeout: .milliseconds(500))
+                    let answer = try await socket.emitWithAck("question", 42, timeout: .seconds(3))
                     await results.record("answer \(answer)")
                 } catch {
                     await results.record("error \(error)")

@@ -65,7 +65,7 @@ final class WSTestConnection: Sendable {
     }
 
     /// Waits until the server closes the connection (answering pings meanwhile); `false` on timeout.
-    func waitForClose(timeout: Duration = .seconds(3)) async -> Bool {
+    func waitForClose(timeout: Duration = .seconds(10)) async -> Bool {
         let deadline = ContinuousClock.now.advanced(by: timeout)
         while ContinuousClock.now < deadline {
             if await inbox.isFinished { return true }
