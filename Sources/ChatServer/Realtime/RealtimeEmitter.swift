@@ -8,7 +8,7 @@ import Synchronization
 /// there is nobody to hear them.
 final class RealtimeEmitter: Sendable {
     private let broadcaster = Mutex<(any RealtimeBroadcaster)?>(nil)
-    private let logger: Logger
+    let logger: Logger
 
     init(logger: Logger) {
         self.logger = logger

@@ -83,10 +83,19 @@ final class RealtimeHub: Sendable {
 
     /// `conversation:new` (or `conversation:update`) to each of `userIDs`, each with their own view of the
     /// conversation (their unread count); users who are not members are skipped. Group changes go out this way too.
+    /// The conversation is encoded once for all of them (``SharedConversationJSON``).
     func announce(_ event: String, conversation: Conversation, to userIDs: [Int64]) async {
-        for userID in userIDs where conversation.member(userID) != nil {
-            let view = ConversationView(conversation: conversation, viewerID: userID)
-            await emitter.emit(event, APIConversation(view, isOnline: presence.isOnline), toUsers: [userID])
+        let recipients = userIDs.filter { conversation.member($0) != nil }
+        guard !recipients.isEmpty else { return }
+        let shared: SharedConversationJSON
+        do {
+            shared = try SharedConversationJSON(conversation, isOnline: presence.isOnline)
+        } catch {
+            emitter.logger.error("cannot encode a conversation event", metadata: ["event": "\(event)", "error": "\(String(reflecting: error))"])
+            return
+        }
+        for userID in recipients {
+            await emitter.emit(event, encoded: shared.json(for: userID), toUsers: [userID])
         }
     }
 
