@@ -3,6 +3,8 @@
 `stored_as_sent`: a response schema only sees what the server answers at once. This check reads back what a
 successful write stored, over the API, and compares it with the answer (and, for message content, with what was
 sent): text that a database truncates or re-encodes (U+0000, 4-byte UTF-8, unusual whitespace) shows up here.
+For the Sessions API it reads back the caller's logins: exactly one is current, a revoked one is no longer listed,
+logout-all and a password change leave only the current one, and a changed password logs in.
 """
 
 from __future__ import annotations
@@ -66,4 +68,26 @@ def stored_as_sent(ctx, response, case):
         _same("conversation title", stored.get("title"), data.get("title"))
         _same("conversation members", sorted(m.get("id") for m in stored.get("members", [])),
               sorted(m.get("id") for m in data.get("members", [])))
+    elif label == "GET /api/v1/auth/sessions":
+        if sum(1 for s in data if s.get("current")) != 1:
+            raise AssertionError(f"exactly one session must be current: {data!r}")
+    elif label == "DELETE /api/v1/auth/sessions/{sessionId}":
+        revoked = case.path_parameters.get("sessionId")
+        if any(s.get("id") == revoked for s in _get(response, "/api/v1/auth/sessions")):
+            raise AssertionError(f"session {revoked} is still listed after it was revoked")
+    elif label == "POST /api/v1/auth/logout-all":
+        left = _get(response, "/api/v1/auth/sessions")
+        if [s.get("current") for s in left] != [True]:
+            raise AssertionError(f"after logout-all, the caller's only session must be the current one: {left!r}")
+    elif label == "POST /api/v1/auth/password":
+        # Every other login is gone, the calling one still works (the GET), and the new password logs in.
+        others = [s for s in _get(response, "/api/v1/auth/sessions") if not s.get("current")]
+        if others:
+            raise AssertionError(f"after the password change, other logins are still listed: {others!r}")
+        me = _get(response, "/api/v1/auth/me")
+        base = response.request.url.split("/api/v1/")[0]
+        login = requests.post(base + "/api/v1/auth/login", json={"username": me["username"], "password": body.get("newPassword")},
+                              timeout=TIMEOUT)
+        if login.status_code != 200:
+            raise AssertionError(f"the new password does not log in: {login.status_code} {login.text[:300]}")
     return None

@@ -6,7 +6,8 @@ What it does:
   1. starts `chatone serve` on a free port with a fresh database: a SQLite file, or, with
      CHATONE_E2E_DATABASE=mysql, a fresh database on the server of CHATONE_TEST_MYSQL_URL (the same choice, and the
      same helper, as Tests/interop/chat/chat_e2e.py);
-  2. makes data so that ids exist: five users, a direct conversation, two groups, messages;
+  2. makes data so that ids exist: five users, a direct conversation, two groups, messages; and three users for the
+     Sessions API, each with several logins (see "Logins" below);
   3. runs schemathesis twice:
        - "authenticated": every operation, with `Authorization: Bearer <token of alice>`; path ids, `userId`,
          `userIds` and `memberIds` come mostly from the real ids (schemathesis dictionaries), sometimes generated;
@@ -15,9 +16,20 @@ What it does:
      response_headers_conformance, response_schema_conformance and our own stored_as_sent (hooks.py: what a write
      stored reads back as it was answered), in the phases examples, coverage, fuzzing and stateful, with a bounded
      number of examples;
-  4. prints schemathesis' own output (its summary and, for each failure, a curl command that reproduces it), then
+  4. checks that the tokens the runs used still work (fuzzing must not have revoked them: a revoked token would turn
+     every later case of its operations into a 401 that the document allows, and hide them);
+  5. prints schemathesis' own output (its summary and, for each failure, a curl command that reproduces it), then
      the server's logged errors, then a last line "schemathesis: N operations passed, M failed" (one operation per
      run counts once). Exits 1 when anything failed.
+
+Logins. DELETE /auth/sessions/{id}, POST /auth/logout-all and POST /auth/password revoke logins, so in the
+authenticated run they (and only they) use other tokens (per-operation headers in schemathesis.toml): henry's first
+login for DELETE /auth/sessions/{id}, grace's for logout-all and the password change. The ids of those two logins never
+appear in any answer schemathesis sees (GET /auth/sessions is called with frank's token, whose logins nothing
+revokes), so neither a dictionary nor a link of the stateful phase can revoke them. DELETE /auth/sessions/{id} draws
+its ids from henry's other logins (revocable: nothing else revokes them, so the 200 path runs), frank's and alice's
+(someone else's: 404). POST /auth/password gets grace's real password as currentPassword and newPassword now and then,
+so that the success path runs too; alice's password is in no dictionary, so her login can never be changed or locked.
 
 Options: --max-examples (default 100), --seed (default fixed, for reproducible CI runs; 'random' for a new one),
 --workers (default 1: several threads trip a CPython 3.11 `ast.parse` race inside Hypothesis, "AST constructor
@@ -156,8 +168,10 @@ class Server:
             self.mysql.drop(self.mysql_name)
             self.mysql_name = None
 
-    def api(self, method: str, path: str, token: str | None = None, body=None, expect=(200, 201)):
-        headers = {"Authorization": f"Bearer {token}"} if token else {}
+    def api(self, method: str, path: str, token: str | None = None, body=None, expect=(200, 201), headers=None):
+        headers = dict(headers or {})
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
         response = requests.request(method, self.url + path, headers=headers, json=body, timeout=30)
         if response.status_code not in expect:
             raise SystemExit(f"setup: {method} {path} answered {response.status_code} {response.text}")
@@ -168,12 +182,22 @@ class Server:
 
 
 def seed(server: Server) -> dict:
-    """Users, conversations and messages for schemathesis to work on; alice is the caller."""
+    """Users, conversations and messages for schemathesis to work on; alice is the caller. frank, grace and henry are
+    for the Sessions API: frank's logins are listed, grace's and henry's are revoked (see the module's docstring)."""
     users = {}
-    for name in ("alice", "bob", "carol", "dave", "erin"):
+    for name in ("alice", "bob", "carol", "dave", "erin", "frank", "grace", "henry"):
         username = f"{name}_{uuid.uuid4().hex[:8]}"
-        data = server.api("POST", "/api/v1/auth/register", body={"username": username, "password": "pw-" + uuid.uuid4().hex})
-        users[name] = {"id": data["user"]["id"], "token": data["accessToken"], "username": username}
+        password = "pw-" + uuid.uuid4().hex
+        data = server.api("POST", "/api/v1/auth/register", body={"username": username, "password": password},
+                          headers={"User-Agent": None})  # no User-Agent: the first login's userAgent is null
+        users[name] = {"id": data["user"]["id"], "token": data["accessToken"], "username": username, "password": password}
+    # More logins of frank, grace and henry, with and without a User-Agent (one in UTF-8, one with tabs, which are
+    # dropped as control characters; other control characters are malformed HTTP).
+    for name in ("frank", "grace", "henry"):
+        for agent in ("schemathesis-seed/1.0", "Mozilla/5.0 (X11; Linux x86_64) \u00e9\U0001f642".encode(), "ua\twith\ttabs", None):
+            server.api("POST", "/api/v1/auth/login", body={"username": users[name]["username"], "password": users[name]["password"]},
+                       headers={"User-Agent": agent})
+    sessions = {name: server.api("GET", "/api/v1/auth/sessions", users[name]["token"]) for name in ("alice", "frank", "henry")}
     alice = users["alice"]["token"]
     direct = server.api("POST", "/api/v1/conversations", alice, {"type": "direct", "userId": users["bob"]["id"]})["id"]
     group = server.api("POST", "/api/v1/conversations", alice, {
@@ -185,7 +209,10 @@ def seed(server: Server) -> dict:
         server.api("POST", f"/api/v1/conversations/{direct}/messages", alice, {"content": f"direct {i}", "clientMessageId": f"d{i}"})
         server.api("POST", f"/api/v1/conversations/{group}/messages", users["bob"]["token"], {"content": f"group {i}"})
     server.api("POST", f"/api/v1/conversations/{group}/read", alice, {"seq": 2})
-    return {"users": users, "direct": direct, "group": group, "removal_group": removal_group}
+    return {"users": users, "direct": direct, "group": group, "removal_group": removal_group,
+            # Revocable by henry: his other logins. Not revocable by him (404): frank's and alice's.
+            "henry_sessions": [s["id"] for s in sessions["henry"] if not s["current"]],
+            "foreign_sessions": [s["id"] for s in sessions["frank"] + sessions["alice"]]}
 
 
 TRICKY_TEXT = [
@@ -194,8 +221,9 @@ TRICKY_TEXT = [
 ]
 
 
-def write_config(path: Path, data: dict) -> None:
-    """schemathesis.toml: real ids through dictionaries, so that most cases get past 404."""
+def write_config(path: Path, data: dict, authenticated: bool) -> None:
+    """schemathesis.toml: real ids through dictionaries, so that most cases get past 404. For the authenticated run,
+    the Sessions API's operations get their own tokens (see the module's docstring); the anonymous run sends none."""
     users = data["users"]
     others = [users[n]["id"] for n in ("bob", "carol", "dave", "erin")]
     q = lambda values: "[" + ", ".join(json.dumps(v, ensure_ascii=False) for v in values) + "]"  # noqa: E731  (TOML takes no surrogate escapes)
@@ -204,7 +232,7 @@ hooks = {json.dumps(str(HERE / "hooks.py"))}
 
 [generation]
 database = "none"
-# U+0000 in strings too: API.md refuses it only in passwords, so everywhere else it must be stored and read back intact.
+# U+0000 in strings too: the server refuses it (400) in every text field; stored_as_sent reads back what was stored.
 allow-x00 = true
 
 [dictionaries.conversations]
@@ -237,7 +265,41 @@ values = {q(TRICKY_TEXT)}
 [[operations]]
 include-name = "DELETE /api/v1/conversations/{{conversationId}}/members/{{userId}}"
 parameters = {{ "path.conversationId" = {{ dictionary = "removal_group", probability = 0.9 }}, "path.userId" = {{ dictionary = "other_users", probability = 0.9 }} }}
-""")
+""" + (sessions_config(data) if authenticated else ""))
+
+
+def sessions_config(data: dict) -> str:
+    """The Sessions API with frank's token (listing), henry's and grace's (revoking): alice's token is never revoked."""
+    users = data["users"]
+    q = lambda values: "[" + ", ".join(json.dumps(v, ensure_ascii=False) for v in values) + "]"  # noqa: E731
+    frank = json.dumps(f"Bearer {users['frank']['token']}")
+    grace = json.dumps(f"Bearer {users['grace']['token']}")
+    henry = json.dumps(f"Bearer {users['henry']['token']}")
+    return f"""
+[dictionaries.sessions]
+values = {q(data["henry_sessions"] + data["foreign_sessions"])}
+
+[dictionaries.grace_password]
+values = {q([users["grace"]["password"]])}
+
+[[operations]]
+include-name = "GET /api/v1/auth/sessions"
+headers = {{ Authorization = {frank} }}
+
+[[operations]]
+include-name = "DELETE /api/v1/auth/sessions/{{sessionId}}"
+headers = {{ Authorization = {henry} }}
+parameters = {{ "path.sessionId" = {{ dictionary = "sessions", probability = 0.9 }} }}
+
+[[operations]]
+include-name = "POST /api/v1/auth/logout-all"
+headers = {{ Authorization = {grace} }}
+
+[[operations]]
+include-name = "POST /api/v1/auth/password"
+headers = {{ Authorization = {grace} }}
+parameters = {{ "body.currentPassword" = {{ dictionary = "grace_password", probability = 0.4 }}, "body.newPassword" = {{ dictionary = "grace_password", probability = 0.6 }} }}
+"""
 
 
 # --------------------------------------------------------------------------------------------- schemathesis
@@ -307,8 +369,6 @@ def main() -> int:
         server = Server(workdir)
         log(f"chatone at {server.url} on {DATABASE}" + ("" if server.rate_env_used else " (without rate-limit variables)"))
         data = seed(server)
-        config = workdir / "schemathesis.toml"
-        write_config(config, data)
         token = data["users"]["alice"]["token"]
         runs = [
             ("authenticated", ["--header", f"Authorization: Bearer {token}"]),
@@ -318,11 +378,20 @@ def main() -> int:
         failures: list[str] = []
         exit_codes = []
         for label, extra in runs:
+            config = workdir / f"schemathesis-{label}.toml"
+            write_config(config, data, authenticated=label == "authenticated")
             junit = workdir / f"junit-{label}.xml"
             exit_codes.append(run(label, args.spec, server, config, junit, args, extra))
             p, f, names = count(junit)
             passed, failed = passed + p, failed + f
             failures += [f"{label}: {name}" for name in names]
+        # The tokens the runs used must have survived them: a fuzzed request revoking one would have turned every later
+        # case of its operations into a 401 that the document allows, and hidden them.
+        for name in ("alice", "frank", "grace", "henry"):
+            answer = requests.get(server.url + "/api/v1/auth/me", headers={"Authorization": f"Bearer {data['users'][name]['token']}"}, timeout=30)
+            if answer.status_code != 200:
+                failed += 1
+                failures.append(f"{name}'s token no longer works after the runs: GET /api/v1/auth/me answered {answer.status_code}")
         # A run that failed without a failing operation (a crash of schemathesis itself, a bad schema) still fails.
         if failed == 0 and any(code != 0 for code in exit_codes):
             failed, failures = 1, ["schemathesis exited non-zero"]
