@@ -53,7 +53,9 @@ struct EngineIOHTTPChannel: ServerChildChannel {
     }
 
     func handle(value: Value, logger: Logger) async {
-        await Self.$remoteAddress.withValue(value.channel.remoteAddress) {
+        var logger = logger
+        logger.handler = MalformedRequestLogHandler(wrapping: logger.handler)
+        await Self.$remoteAddress.withValue(value.channel.remoteAddress) { [logger] in
             await inner.handle(value: value, logger: logger)
         }
     }

@@ -368,3 +368,19 @@ def test_a_request_body_trickled_byte_by_byte_is_cut_off():
         assert server.request("GET", "/healthz").status_code == 200
     finally:
         server.stop()
+
+
+def test_malformed_http_is_closed_without_an_error_level_log_line(flood_server):
+    for garbage in (b"\x01\x02GARBAGE nonsense\r\n\r\n", b"GET / HTTP/1.1\r\nX-Test: a\x00b\r\n\r\n",
+                    b"POST /api/v1/auth/login HTTP/1.1\r\nContent-Length: abc\r\n\r\n"):
+        with socket.create_connection(("127.0.0.1", flood_server.port), timeout=10) as conn:
+            conn.sendall(garbage)
+            try:
+                while conn.recv(4096):
+                    pass
+            except (ConnectionResetError, socket.timeout):
+                pass
+    assert flood_server.request("GET", "/healthz").status_code == 200
+    time.sleep(0.2)
+    errors = [line for line in flood_server.log(tail=None).splitlines() if " error " in line and "upgrade result" in line]
+    assert not errors, errors[:3]
