@@ -65,12 +65,13 @@ struct ChatOneBench: AsyncParsableCommand {
         let names = workload == "all" ? ["p1", "p2", "p3", "p4", "p5"] : workload.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
         print("chatone-bench: workloads \(names.joined(separator: ",")), open files \(files), \(SystemLimits.cores) cores" + (smoke ? ", smoke" : ""))
         var failures: [String] = []
+        let options = self
         let started = MonotonicClock.now()
         for name in names {
             let begin = MonotonicClock.now()
             do {
                 let ok = try await withServer(group: group, bcryptCost: name == "p5" && !smoke ? stormBcryptCost : bcryptCost, pinned: pinned) {
-                    try await self.run(name, target: $0)
+                    try await options.run(name, target: $0)
                 }
                 if !ok { failures.append(name) }
                 print("  \(name): \(ok ? "ok" : "FAILED checks") (\(fmt(MonotonicClock.seconds(since: begin), 1)) s)\n")
@@ -92,7 +93,7 @@ struct ChatOneBench: AsyncParsableCommand {
                 p99Limits: p99.split(separator: ",").compactMap { Double($0) }, stopAboveMs: stopAbove, drainSeconds: drain
             ).run(target)
         case "p2":
-            return try await IdleSocketsWorkload(sockets: sockets, socketsPerUser: socketsPerUser, rounds: rounds, parallel: connectParallel).run(target)
+            return try await IdleSocketsWorkload(sockets: sockets, socketsPerUser: socketsPerUser, rounds: rounds, parallel: connectParallel, settleSeconds: smoke ? 0.2 : 2).run(target)
         case "p3":
             return try await HistoryWorkload(messages: historyMessages, window: historyWindow, queries: historyQueries, conversations: listConversations).run(target)
         case "p4":

@@ -1,5 +1,3 @@
-import Synchronization
-
 /// P4: fan-out in a group (deliveries of `message:new` per second across connected members, closed-loop senders
 /// with a window of sends in flight each), then the latency of title, add and remove in a large group.
 struct GroupWorkload: Sendable {
@@ -27,8 +25,8 @@ struct GroupWorkload: Sendable {
         try await Task.sleep(for: .milliseconds(500))
         let baseline = receivers.map(\.count)
 
-        let acked = Atomic<Int>(0)
-        let failed = Atomic<Int>(0)
+        let acked = AtomicCounter()
+        let failed = AtomicCounter()
         let before = target.stats()
         let start = MonotonicClock.now()
         let deadline = start + UInt64(seconds * 1e9)
@@ -39,7 +37,7 @@ struct GroupWorkload: Sendable {
                         while MonotonicClock.now() < deadline {
                             let json = #"{"conversationId":"\#(conversation)","content":"s0 t\#(MonotonicClock.now()) group"}"#
                             let ack = try? await sockets[sender].emitWithAck("message:send", json: json)
-                            if ack?.contains("\"success\":true") == true { acked.add(1, ordering: .relaxed) } else { failed.add(1, ordering: .relaxed) }
+                            if ack?.contains("\"success\":true") == true { acked.add() } else { failed.add() }
                         }
                     }
                 }
@@ -47,7 +45,7 @@ struct GroupWorkload: Sendable {
         }
         let sendSeconds = MonotonicClock.seconds(since: start)
         let after = target.stats()
-        let expected = acked.load(ordering: .relaxed) * (connected - 1)
+        let expected = acked.load * (connected - 1)
         let drainDeadline = MonotonicClock.now() + UInt64(drainSeconds * 1e9)
         func delivered() -> Int { zip(receivers, baseline).reduce(0) { $0 + $1.0.count - $1.1 } }
         while delivered() < expected, MonotonicClock.now() < drainDeadline { try await Task.sleep(for: .milliseconds(10)) }
@@ -60,13 +58,13 @@ struct GroupWorkload: Sendable {
         }
         let total = delivered()
         let span = max(Double(last - start) / 1e9, sendSeconds)
-        print("  \(acked.load(ordering: .relaxed)) messages acked (\(fmt(Double(acked.load(ordering: .relaxed)) / sendSeconds, 0))/s), \(failed.load(ordering: .relaxed)) failed")
+        print("  \(acked.load) messages acked (\(fmt(Double(acked.load) / sendSeconds, 0))/s), \(failed.load) failed")
         print("  \(total) of \(expected) deliveries, \(fmt(Double(total) / span, 0)) deliveries/s")
         print("  delivery \(LatencyStats(latencies))")
         if let delta = ProcessDelta(from: before, to: after) {
             print("  server CPU \(fmt(delta.cpuPercent, 0))%, \(fmt(Double(delta.contextSwitches) / Double(max(total, 1)), 3)) context switches per delivery")
         }
-        var ok = failed.load(ordering: .relaxed) == 0 && total == expected && expected > 0
+        var ok = failed.load == 0 && total == expected && expected > 0
 
         if bigGroupSize >= 2, operations > 0 {
             ok = try await groupChanges(target, api: api, users: Array(users[..<bigGroupSize]), already: connected) && ok

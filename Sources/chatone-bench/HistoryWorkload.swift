@@ -1,5 +1,3 @@
-import Synchronization
-
 /// P3: history pages at random positions of one long conversation, and the conversation list of a user in many
 /// conversations.
 struct HistoryWorkload: Sendable {
@@ -17,26 +15,26 @@ struct HistoryWorkload: Sendable {
 
         // Fill over one socket with `window` sends in flight.
         guard let socket = await target.connectSockets([reader]).first else { throw BenchError.unexpected("socket did not connect") }
-        let next = Atomic<Int>(0)
-        let failures = Atomic<Int>(0)
+        let next = AtomicCounter()
+        let failures = AtomicCounter()
         let start = MonotonicClock.now()
         await withTaskGroup(of: Void.self) { group in
             for _ in 0..<max(1, window) {
                 group.addTask {
                     while true {
-                        let number = next.add(1, ordering: .relaxed).oldValue
+                        let number = next.add()
                         if number >= messages { return }
                         let ack = try? await socket.emitWithAck(
                             "message:send", json: #"{"conversationId":"\#(conversation)","content":"history message \#(number)"}"#)
-                        if ack?.contains("\"success\":true") != true { failures.add(1, ordering: .relaxed) }
+                        if ack?.contains("\"success\":true") != true { failures.add() }
                     }
                 }
             }
         }
         await socket.close()
         let fill = MonotonicClock.seconds(since: start)
-        print("  filled in \(fmt(fill, 1)) s (\(fmt(Double(messages) / fill, 0)) msg/s), \(failures.load(ordering: .relaxed)) failed sends")
-        var ok = failures.load(ordering: .relaxed) == 0
+        print("  filled in \(fmt(fill, 1)) s (\(fmt(Double(messages) / fill, 0)) msg/s), \(failures.load) failed sends")
+        var ok = failures.load == 0
 
         var samples: [UInt64] = []
         var bad = 0

@@ -5,13 +5,15 @@ struct IdleSocketsWorkload: Sendable {
     var socketsPerUser: Int
     var rounds: Int
     var parallel: Int
+    /// Pause before each RSS reading, so the server's allocator and close handling settle.
+    var settleSeconds: Double
 
     func run(_ target: BenchTarget) async throws -> Bool {
         let userCount = max(1, (sockets + socketsPerUser - 1) / socketsPerUser)
         print("P2 idle sockets: \(sockets) sockets over \(userCount) users, \(rounds) rounds, \(parallel) handshakes in flight")
         let users = try await target.registerUsers(userCount, tag: "i")
         let owners = (0..<sockets).map { users[$0 % users.count] }
-        try await Task.sleep(for: .seconds(1))
+        try await Task.sleep(for: .seconds(settleSeconds))
         let baseline = target.stats()
         if let baseline { print("  server RSS before: \(baseline.mib)") } else { print("  (no --server-pid: no server RSS)") }
         var ok = true
@@ -21,7 +23,7 @@ struct IdleSocketsWorkload: Sendable {
             let start = MonotonicClock.now()
             let open = await target.connectSockets(owners, parallel: parallel)
             let elapsed = MonotonicClock.seconds(since: start)
-            try await Task.sleep(for: .seconds(2))
+            try await Task.sleep(for: .seconds(settleSeconds))
             let connected = target.stats()
             var line = "  round \(round): \(open.count)/\(sockets) connected in \(fmt(elapsed)) s, \(fmt(Double(open.count) / elapsed, 0)) handshakes/s"
             if let before, let connected {
@@ -33,7 +35,7 @@ struct IdleSocketsWorkload: Sendable {
             let closeStart = MonotonicClock.now()
             await closeAll(open)
             let closeSeconds = MonotonicClock.seconds(since: closeStart)
-            try await Task.sleep(for: .seconds(3))
+            try await Task.sleep(for: .seconds(settleSeconds * 1.5))
             let closed = target.stats()
             if firstClosed == nil { firstClosed = closed }
             print("    closed in \(fmt(closeSeconds)) s; RSS after close \(closed?.mib ?? "-")")

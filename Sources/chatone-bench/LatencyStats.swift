@@ -11,7 +11,7 @@ struct LatencyStats: Sendable, CustomStringConvertible {
     func ms(_ percentile: Double) -> Double {
         guard !sorted.isEmpty else { return 0 }
         let rank = Int((percentile / 100 * Double(sorted.count)).rounded(.up))
-        return Double(sorted[min(max(rank, 1), sorted.count) - 1]) / 1e6
+        return Double(sorted[Swift.min(Swift.max(rank, 1), sorted.count) - 1]) / 1e6
     }
 
     var p50: Double { ms(50) }

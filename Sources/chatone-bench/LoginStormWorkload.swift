@@ -1,6 +1,3 @@
-import NIOHTTP1
-import Synchronization
-
 /// P5: P1 at a fixed rate, first quiet, then while C clients log in continuously; the message p99 under the storm
 /// against the quiet one. 429s (the coming per-IP login limit) are counted, not treated as failures.
 struct LoginStormWorkload: Sendable {
@@ -19,8 +16,8 @@ struct LoginStormWorkload: Sendable {
         print("  quiet:")
         print(quiet.report)
 
-        let statuses = Mutex<[Int: Int]>([:])
-        let loginLatencies = Mutex<[UInt64]>([])
+        let statuses = LockedBox<[Int: Int]>([:])
+        let loginLatencies = LockedBox<[UInt64]>([])
         let deadline = MonotonicClock.now() + UInt64((seconds + 0.02) * 1e9)
         let stormStart = MonotonicClock.now()
         let storm = await withTaskGroup(of: MessagingStepResult?.self) { group in
@@ -51,10 +48,10 @@ struct LoginStormWorkload: Sendable {
         let stormSeconds = MonotonicClock.seconds(since: stormStart)
         print("  storm:")
         print(storm.report)
-        let counted = statuses.withLock { $0 }
+        let counted = statuses.value
         let logins = counted.values.reduce(0, +)
         print("  logins: \(logins) attempts (\(fmt(Double(logins) / stormSeconds, 1))/s): 200 x\(counted[200] ?? 0), 429 x\(counted[429] ?? 0), other \(counted.filter { $0.key != 200 && $0.key != 429 })")
-        print("  successful login latency \(LatencyStats(loginLatencies.withLock { $0 }))")
+        print("  successful login latency \(LatencyStats(loginLatencies.value))")
         let ratio = quiet.ack.p99 > 0 ? storm.ack.p99 / quiet.ack.p99 : 0
         print("  p99 ack under storm / quiet: \(fmt(storm.ack.p99)) / \(fmt(quiet.ack.p99)) ms = \(fmt(ratio))x (target <= 2x)")
         await messaging.close()

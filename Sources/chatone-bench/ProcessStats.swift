@@ -35,9 +35,7 @@ struct ProcessStats: Sendable {
 
     private static func field(_ name: String, in text: String) -> Int {
         for line in text.split(separator: "\n") where line.hasPrefix(name) {
-            return line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first.flatMap {
-                Int($0.trimmingCharacters(in: .whitespaces))
-            } ?? 0
+            return line.split(whereSeparator: { $0 == " " || $0 == "\t" }).dropFirst().first.flatMap { Int($0) } ?? 0
         }
         return 0
     }

@@ -6,7 +6,7 @@ import Glibc
 #endif
 
 /// A `chatone serve` the bench started itself, on a fresh SQLite file in a temporary directory.
-final class ServerProcess: Sendable {
+final class ServerProcess {
     let process: Process
     let port: Int
     let directory: URL
@@ -50,7 +50,7 @@ final class ServerProcess: Sendable {
         environment["CHATONE_ACCESS_TOKEN_TTL"] = environment["CHATONE_ACCESS_TOKEN_TTL"] ?? "86400"
         process.environment = environment
         let logFile = directory.appendingPathComponent("server.log")
-        FileManager.default.createFile(atPath: logFile.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: logFile.path, contents: nil)
         let log = try FileHandle(forWritingTo: logFile)
         process.standardOutput = log
         process.standardError = log
