@@ -59,11 +59,11 @@ struct ChatOneBench: AsyncParsableCommand {
         if smoke { applySmokeSizes() }
         let files = SystemLimits.raiseOpenFiles()
         let pinned = pin && SystemLimits.cores >= 2
-        if pin, !pinned { print("--pin ignored: fewer than two cores") }
-        if pinned { print("pinned to core 1: \(SystemLimits.pinSelf(to: 1))") }
+        if pin, !pinned { Console.line("--pin ignored: fewer than two cores") }
+        if pinned { Console.line("pinned to core 1: \(SystemLimits.pinSelf(to: 1))") }
         let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, clientThreads))
         let names = workload == "all" ? ["p1", "p2", "p3", "p4", "p5"] : workload.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
-        print("chatone-bench: workloads \(names.joined(separator: ",")), open files \(files), \(SystemLimits.cores) cores" + (smoke ? ", smoke" : ""))
+        Console.line("chatone-bench: workloads \(names.joined(separator: ",")), open files \(files), \(SystemLimits.cores) cores" + (smoke ? ", smoke" : ""))
         var failures: [String] = []
         let options = self
         let started = MonotonicClock.now()
@@ -74,14 +74,14 @@ struct ChatOneBench: AsyncParsableCommand {
                     try await options.run(name, target: $0)
                 }
                 if !ok { failures.append(name) }
-                print("  \(name): \(ok ? "ok" : "FAILED checks") (\(fmt(MonotonicClock.seconds(since: begin), 1)) s)\n")
+                Console.line("  \(name): \(ok ? "ok" : "FAILED checks") (\(fmt(MonotonicClock.seconds(since: begin), 1)) s)\n")
             } catch {
                 failures.append(name)
-                print("  \(name): error: \(error)\n")
+                Console.line("  \(name): error: \(error)\n")
             }
         }
         try? await group.shutdownGracefully()
-        print("chatone-bench: \(fmt(MonotonicClock.seconds(since: started), 1)) s" + (failures.isEmpty ? ", all checks passed" : ", failed: \(failures.joined(separator: ","))"))
+        Console.line("chatone-bench: \(fmt(MonotonicClock.seconds(since: started), 1)) s" + (failures.isEmpty ? ", all checks passed" : ", failed: \(failures.joined(separator: ","))"))
         if smoke, !failures.isEmpty { throw ExitCode.failure }
     }
 
@@ -118,7 +118,7 @@ struct ChatOneBench: AsyncParsableCommand {
         }
         let server = try await ServerProcess.spawn(
             executable: spawn, pinToCore: pinned ? 0 : nil, bcryptCost: bcryptCost, logLevel: serverLogLevel, group: group)
-        print("  server pid \(server.pid) on 127.0.0.1:\(server.port), bcrypt cost \(bcryptCost)" + (pinned ? ", core 0" : ""))
+        Console.line("  server pid \(server.pid) on 127.0.0.1:\(server.port), bcrypt cost \(bcryptCost)" + (pinned ? ", core 0" : ""))
         defer { server.stop() }
         return try await body(BenchTarget(host: "127.0.0.1", port: server.port, pid: server.pid, group: group, runID: runID))
     }

@@ -14,7 +14,7 @@ struct GroupWorkload: Sendable {
     func run(_ target: BenchTarget) async throws -> Bool {
         let connected = min(self.connected, groupSize)
         let senders = min(self.senders, connected)
-        print("P4 groups: \(groupSize)-member group, \(connected) connected, \(senders) senders x \(window) in flight, \(fmt(seconds, 1)) s")
+        Console.line("P4 groups: \(groupSize)-member group, \(connected) connected, \(senders) senders x \(window) in flight, \(fmt(seconds, 1)) s")
         let users = try await target.registerUsers(max(groupSize, bigGroupSize), tag: "g")
         let api = try await target.api()
         let creator = users[0]
@@ -58,11 +58,11 @@ struct GroupWorkload: Sendable {
         }
         let total = delivered()
         let span = max(Double(last - start) / 1e9, sendSeconds)
-        print("  \(acked.load) messages acked (\(fmt(Double(acked.load) / sendSeconds, 0))/s), \(failed.load) failed")
-        print("  \(total) of \(expected) deliveries, \(fmt(Double(total) / span, 0)) deliveries/s")
-        print("  delivery \(LatencyStats(latencies))")
+        Console.line("  \(acked.load) messages acked (\(fmt(Double(acked.load) / sendSeconds, 0))/s), \(failed.load) failed")
+        Console.line("  \(total) of \(expected) deliveries, \(fmt(Double(total) / span, 0)) deliveries/s")
+        Console.line("  delivery \(LatencyStats(latencies))")
         if let delta = ProcessDelta(from: before, to: after) {
-            print("  server CPU \(fmt(delta.cpuPercent, 0))%, \(fmt(Double(delta.contextSwitches) / Double(max(total, 1)), 3)) context switches per delivery")
+            Console.line("  server CPU \(fmt(delta.cpuPercent, 0))%, \(fmt(Double(delta.contextSwitches) / Double(max(total, 1)), 3)) context switches per delivery")
         }
         var ok = failed.load == 0 && total == expected && expected > 0
 
@@ -80,7 +80,7 @@ struct GroupWorkload: Sendable {
         let conversation = try await api.group(creator, title: "big group", members: Array(users[1...]))
         let online = max(already, min(bigGroupConnected, users.count))
         let extra = await target.connectSockets(Array(users[already..<online]))
-        print("  \(users.count)-member group, \(online) members connected, \(operations) rounds of rename / remove / add")
+        Console.line("  \(users.count)-member group, \(online) members connected, \(operations) rounds of rename / remove / add")
         try await Task.sleep(for: .milliseconds(500))
         var rename: [UInt64] = []
         var remove: [UInt64] = []
@@ -98,9 +98,9 @@ struct GroupWorkload: Sendable {
             if try await api.add(creator, conversation, member).status != 200 { bad += 1 }
             add.append(MonotonicClock.now() - begin)
         }
-        print("    rename \(LatencyStats(rename))")
-        print("    remove \(LatencyStats(remove))")
-        print("    add    \(LatencyStats(add))" + (bad > 0 ? "; \(bad) requests failed" : ""))
+        Console.line("    rename \(LatencyStats(rename))")
+        Console.line("    remove \(LatencyStats(remove))")
+        Console.line("    add    \(LatencyStats(add))" + (bad > 0 ? "; \(bad) requests failed" : ""))
         await closeAll(extra)
         return bad == 0
     }

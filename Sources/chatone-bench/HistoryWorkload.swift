@@ -7,7 +7,7 @@ struct HistoryWorkload: Sendable {
     var conversations: Int
 
     func run(_ target: BenchTarget) async throws -> Bool {
-        print("P3 history: \(messages) messages in one conversation, \(queries) page reads; list with \(conversations) conversations")
+        Console.line("P3 history: \(messages) messages in one conversation, \(queries) page reads; list with \(conversations) conversations")
         let users = try await target.registerUsers(3, tag: "h")
         let (reader, partner, lister) = (users[0], users[1], users[2])
         let api = try await target.api()
@@ -33,7 +33,7 @@ struct HistoryWorkload: Sendable {
         }
         await socket.close()
         let fill = MonotonicClock.seconds(since: start)
-        print("  filled in \(fmt(fill, 1)) s (\(fmt(Double(messages) / fill, 0)) msg/s), \(failures.load) failed sends")
+        Console.line("  filled in \(fmt(fill, 1)) s (\(fmt(Double(messages) / fill, 0)) msg/s), \(failures.load) failed sends")
         var ok = failures.load == 0
 
         var samples: [UInt64] = []
@@ -45,7 +45,7 @@ struct HistoryWorkload: Sendable {
             samples.append(MonotonicClock.now() - begin)
             if response.status != 200 || (before > 51 && JSONScan.int("seq", in: response.text.utf8[...]) != before - 50) { bad += 1 }
         }
-        print("  GET messages?before=random&limit=50: \(LatencyStats(samples))" + (bad > 0 ? ", \(bad) bad answers" : ""))
+        Console.line("  GET messages?before=random&limit=50: \(LatencyStats(samples))" + (bad > 0 ? ", \(bad) bad answers" : ""))
         ok = ok && bad == 0
 
         for index in 0..<conversations {
@@ -60,7 +60,7 @@ struct HistoryWorkload: Sendable {
             samples.append(MonotonicClock.now() - begin)
             if response.status != 200 { bad += 1 }
         }
-        print("  GET conversations?limit=50 (member of \(conversations)): \(LatencyStats(samples))" + (bad > 0 ? ", \(bad) bad answers" : ""))
+        Console.line("  GET conversations?limit=50 (member of \(conversations)): \(LatencyStats(samples))" + (bad > 0 ? ", \(bad) bad answers" : ""))
         await api.http.close()
         return ok && bad == 0
     }

@@ -9,12 +9,12 @@ struct LoginStormWorkload: Sendable {
     var drainSeconds: Double
 
     func run(_ target: BenchTarget) async throws -> Bool {
-        print("P5 login storm: \(pairs) pairs at \(rate) msg/s for \(fmt(seconds, 1)) s, quiet then with \(clients) clients logging in")
+        Console.line("P5 login storm: \(pairs) pairs at \(rate) msg/s for \(fmt(seconds, 1)) s, quiet then with \(clients) clients logging in")
         let messaging = try await MessagingWorkload.setUp(target, pairs: pairs, tag: "s", drainSeconds: drainSeconds)
         let users = try await target.registerUsers(max(1, loginUsers), tag: "l")
         let quiet = await messaging.runStep(1, rate: rate, seconds: seconds)
-        print("  quiet:")
-        print(quiet.report)
+        Console.line("  quiet:")
+        Console.line(quiet.report)
 
         let statuses = LockedBox<[Int: Int]>([:])
         let loginLatencies = LockedBox<[UInt64]>([])
@@ -46,14 +46,14 @@ struct LoginStormWorkload: Sendable {
             return result!
         }
         let stormSeconds = MonotonicClock.seconds(since: stormStart)
-        print("  storm:")
-        print(storm.report)
+        Console.line("  storm:")
+        Console.line(storm.report)
         let counted = statuses.value
         let logins = counted.values.reduce(0, +)
-        print("  logins: \(logins) attempts (\(fmt(Double(logins) / stormSeconds, 1))/s): 200 x\(counted[200] ?? 0), 429 x\(counted[429] ?? 0), other \(counted.filter { $0.key != 200 && $0.key != 429 })")
-        print("  successful login latency \(LatencyStats(loginLatencies.value))")
+        Console.line("  logins: \(logins) attempts (\(fmt(Double(logins) / stormSeconds, 1))/s): 200 x\(counted[200] ?? 0), 429 x\(counted[429] ?? 0), other \(counted.filter { $0.key != 200 && $0.key != 429 })")
+        Console.line("  successful login latency \(LatencyStats(loginLatencies.value))")
         let ratio = quiet.ack.p99 > 0 ? storm.ack.p99 / quiet.ack.p99 : 0
-        print("  p99 ack under storm / quiet: \(fmt(storm.ack.p99)) / \(fmt(quiet.ack.p99)) ms = \(fmt(ratio))x (target <= 2x)")
+        Console.line("  p99 ack under storm / quiet: \(fmt(storm.ack.p99)) / \(fmt(quiet.ack.p99)) ms = \(fmt(ratio))x (target <= 2x)")
         await messaging.close()
         let loginsWorked = (counted[200] ?? 0) + (counted[429] ?? 0) > 0 && counted.keys.allSatisfy { $0 == 200 || $0 == 429 }
         return quiet.clean && storm.clean && quiet.acked > 0 && storm.acked > 0 && loginsWorked
