@@ -53,8 +53,13 @@ struct BenchTarget: Sendable {
                 next += 1
                 group.addTask {
                     let socket = try? await SocketIOClient.connect(
-                        host: host, port: port, token: users[index].token, group: self.group,
-                        onEvent: { onEvent(index, $0) }, onAck: { onAck(index, $0, $1) })
+                        host: host,
+                        port: port,
+                        token: users[index].token,
+                        group: self.group,
+                        onEvent: { onEvent(index, $0) },
+                        onAck: { onAck(index, $0, $1) }
+                    )
                     return (index, socket)
                 }
             }

@@ -6,8 +6,15 @@ struct ChatAPI: Sendable {
     static let password = "bench-password-1"
     let http: HTTPConnection
 
+    /// Registers a user; a 429 (a per-address limit) is waited out as its `Retry-After` asks, a few times.
     func register(_ username: String) async throws -> BenchUser {
-        let data = try await http.request(.POST, "/api/v1/auth/register", json: #"{"username":"\#(username)","password":"\#(Self.password)"}"#).data()
+        let body = #"{"username":"\#(username)","password":"\#(Self.password)"}"#
+        var response = try await http.request(.POST, "/api/v1/auth/register", json: body)
+        for _ in 0..<30 where response.status == 429 {
+            try await Task.sleep(for: .seconds(response.retryAfter ?? 1))
+            response = try await http.request(.POST, "/api/v1/auth/register", json: body)
+        }
+        let data = try response.data()
         guard let token = data["accessToken"] as? String, let user = data["user"] as? [String: Any], let id = user["id"] as? String else {
             throw BenchError.unexpected("register answered without accessToken or user.id")
         }
@@ -26,7 +33,8 @@ struct ChatAPI: Sendable {
     func group(_ creator: BenchUser, title: String, members: [BenchUser]) async throws -> String {
         let ids = members.map { "\"\($0.id)\"" }.joined(separator: ",")
         return try await conversationID(
-            http.request(.POST, "/api/v1/conversations", json: #"{"type":"group","title":"\#(title)","memberIds":[\#(ids)]}"#, token: creator.token))
+            http.request(.POST, "/api/v1/conversations", json: #"{"type":"group","title":"\#(title)","memberIds":[\#(ids)]}"#, token: creator.token)
+        )
     }
 
     func rename(_ admin: BenchUser, _ conversation: String, title: String) async throws -> HTTPResponse {

@@ -8,7 +8,8 @@ import NIOPosix
 struct ChatOneBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "chatone-bench",
-        abstract: "Load generator for ChatOne: messaging (p1), idle sockets (p2), history (p3), groups (p4), login storm (p5).")
+        abstract: "Load generator for ChatOne: messaging (p1), idle sockets (p2), history (p3), groups (p4), login storm (p5)."
+    )
 
     @Option(help: "Workloads, comma-separated: p1,p2,p3,p4,p5 or all.") var workload = "p1"
     @Flag(help: "Every workload at tiny sizes; exits non-zero if anything fails.") var smoke = false
@@ -62,8 +63,12 @@ struct ChatOneBench: AsyncParsableCommand {
         if pin, !pinned { Console.line("--pin ignored: fewer than two cores") }
         if pinned { Console.line("pinned to core 1: \(SystemLimits.pinSelf(to: 1))") }
         let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, clientThreads))
-        let names = workload == "all" ? ["p1", "p2", "p3", "p4", "p5"] : workload.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
-        Console.line("chatone-bench: workloads \(names.joined(separator: ",")), open files \(files), \(SystemLimits.cores) cores" + (smoke ? ", smoke" : ""))
+        let names =
+            workload == "all"
+            ? ["p1", "p2", "p3", "p4", "p5"] : workload.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+        Console.line(
+            "chatone-bench: workloads \(names.joined(separator: ",")), open files \(files), \(SystemLimits.cores) cores" + (smoke ? ", smoke" : "")
+        )
         var failures: [String] = []
         let options = self
         let started = MonotonicClock.now()
@@ -81,7 +86,10 @@ struct ChatOneBench: AsyncParsableCommand {
             }
         }
         try? await group.shutdownGracefully()
-        Console.line("chatone-bench: \(fmt(MonotonicClock.seconds(since: started), 1)) s" + (failures.isEmpty ? ", all checks passed" : ", failed: \(failures.joined(separator: ","))"))
+        Console.line(
+            "chatone-bench: \(fmt(MonotonicClock.seconds(since: started), 1)) s"
+                + (failures.isEmpty ? ", all checks passed" : ", failed: \(failures.joined(separator: ","))")
+        )
         if smoke, !failures.isEmpty { throw ExitCode.failure }
     }
 
@@ -89,21 +97,48 @@ struct ChatOneBench: AsyncParsableCommand {
         switch name {
         case "p1":
             return try await RateStepsWorkload(
-                pairs: pairs, rates: rates.split(separator: ",").compactMap { Int($0) }, seconds: duration,
-                p99Limits: p99.split(separator: ",").compactMap { Double($0) }, stopAboveMs: stopAbove, drainSeconds: drain
+                pairs: pairs,
+                rates: rates.split(separator: ",").compactMap { Int($0) },
+                seconds: duration,
+                p99Limits: p99.split(separator: ",").compactMap { Double($0) },
+                stopAboveMs: stopAbove,
+                drainSeconds: drain
             ).run(target)
         case "p2":
-            return try await IdleSocketsWorkload(sockets: sockets, socketsPerUser: socketsPerUser, rounds: rounds, parallel: connectParallel, settleSeconds: smoke ? 0.2 : 2).run(target)
+            return try await IdleSocketsWorkload(
+                sockets: sockets,
+                socketsPerUser: socketsPerUser,
+                rounds: rounds,
+                parallel: connectParallel,
+                settleSeconds: smoke ? 0.2 : 2
+            ).run(target)
         case "p3":
-            return try await HistoryWorkload(messages: historyMessages, window: historyWindow, queries: historyQueries, conversations: listConversations).run(target)
+            return try await HistoryWorkload(
+                messages: historyMessages,
+                window: historyWindow,
+                queries: historyQueries,
+                conversations: listConversations
+            ).run(target)
         case "p4":
             return try await GroupWorkload(
-                groupSize: groupSize, connected: groupConnected, senders: groupSenders, window: groupWindow, seconds: groupDuration,
-                bigGroupSize: bigGroupSize, bigGroupConnected: bigGroupConnected, operations: groupOps, drainSeconds: drain
+                groupSize: groupSize,
+                connected: groupConnected,
+                senders: groupSenders,
+                window: groupWindow,
+                seconds: groupDuration,
+                bigGroupSize: bigGroupSize,
+                bigGroupConnected: bigGroupConnected,
+                operations: groupOps,
+                drainSeconds: drain
             ).run(target)
         case "p5":
             return try await LoginStormWorkload(
-                pairs: stormPairs, rate: stormRate, seconds: stormDuration, clients: stormClients, loginUsers: stormUsers, drainSeconds: drain
+                pairs: stormPairs,
+                rate: stormRate,
+                seconds: stormDuration,
+                clients: stormClients,
+                loginUsers: stormUsers,
+                drainSeconds: drain
             ).run(target)
         default:
             throw ValidationError("unknown workload \(name)")
@@ -111,13 +146,20 @@ struct ChatOneBench: AsyncParsableCommand {
     }
 
     /// Runs `body` against a freshly spawned server, or against --host/--port when not spawning.
-    private func withServer(group: MultiThreadedEventLoopGroup, bcryptCost: Int, pinned: Bool, _ body: (BenchTarget) async throws -> Bool) async throws -> Bool {
+    private func withServer(group: MultiThreadedEventLoopGroup, bcryptCost: Int, pinned: Bool, _ body: (BenchTarget) async throws -> Bool)
+        async throws -> Bool
+    {
         let runID = "b" + String(UInt32.random(in: 0...UInt32.max), radix: 36)
         guard let spawn else {
             return try await body(BenchTarget(host: host, port: port, pid: serverPid, group: group, runID: runID))
         }
         let server = try await ServerProcess.spawn(
-            executable: spawn, pinToCore: pinned ? 0 : nil, bcryptCost: bcryptCost, logLevel: serverLogLevel, group: group)
+            executable: spawn,
+            pinToCore: pinned ? 0 : nil,
+            bcryptCost: bcryptCost,
+            logLevel: serverLogLevel,
+            group: group
+        )
         Console.line("  server pid \(server.pid) on 127.0.0.1:\(server.port), bcrypt cost \(bcryptCost)" + (pinned ? ", core 0" : ""))
         defer { server.stop() }
         return try await body(BenchTarget(host: "127.0.0.1", port: server.port, pid: server.pid, group: group, runID: runID))

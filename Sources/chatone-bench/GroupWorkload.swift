@@ -62,7 +62,9 @@ struct GroupWorkload: Sendable {
         Console.line("  \(total) of \(expected) deliveries, \(fmt(Double(total) / span, 0)) deliveries/s")
         Console.line("  delivery \(LatencyStats(latencies))")
         if let delta = ProcessDelta(from: before, to: after) {
-            Console.line("  server CPU \(fmt(delta.cpuPercent, 0))%, \(fmt(Double(delta.contextSwitches) / Double(max(total, 1)), 3)) context switches per delivery")
+            Console.line(
+                "  server CPU \(fmt(delta.cpuPercent, 0))%, \(fmt(Double(delta.contextSwitches) / Double(max(total, 1)), 3)) context switches per delivery"
+            )
         }
         var ok = failed.load == 0 && total == expected && expected > 0
 

@@ -4,6 +4,8 @@ import Foundation
 struct HTTPResponse: Sendable {
     var status: Int
     var body: [UInt8]
+    /// The `Retry-After` header in seconds, when present.
+    var retryAfter: Int? = nil
 
     /// The body as a JSON object; setup code only, never on a measured path.
     func json() throws -> [String: Any] {

@@ -11,6 +11,7 @@ final class HTTPResponseHandler: ChannelDuplexHandler {
 
     private var pending = CircularBuffer<EventLoopPromise<HTTPResponse>>()
     private var status = 0
+    private var retryAfter: Int?
     private var body: [UInt8] = []
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
@@ -25,11 +26,12 @@ final class HTTPResponseHandler: ChannelDuplexHandler {
         switch unwrapInboundIn(data) {
         case .head(let head):
             status = Int(head.status.code)
+            retryAfter = head.headers.first(name: "Retry-After").flatMap { Int($0) }
             body.removeAll(keepingCapacity: true)
         case .body(var buffer):
             body.append(contentsOf: buffer.readBytes(length: buffer.readableBytes) ?? [])
         case .end:
-            if let promise = pending.popFirst() { promise.succeed(HTTPResponse(status: status, body: body)) }
+            if let promise = pending.popFirst() { promise.succeed(HTTPResponse(status: status, body: body, retryAfter: retryAfter)) }
         }
     }
 

@@ -25,7 +25,9 @@ struct HistoryWorkload: Sendable {
                         let number = next.add()
                         if number >= messages { return }
                         let ack = try? await socket.emitWithAck(
-                            "message:send", json: #"{"conversationId":"\#(conversation)","content":"history message \#(number)"}"#)
+                            "message:send",
+                            json: #"{"conversationId":"\#(conversation)","content":"history message \#(number)"}"#
+                        )
                         if ack?.contains("\"success\":true") != true { failures.add() }
                     }
                 }

@@ -26,7 +26,8 @@ struct IdleSocketsWorkload: Sendable {
             let handshaking = ProcessDelta(from: before, to: target.stats())
             try await Task.sleep(for: .seconds(settleSeconds))
             let connected = target.stats()
-            var line = "  round \(round): \(open.count)/\(sockets) connected in \(fmt(elapsed)) s, \(fmt(Double(open.count) / elapsed, 0)) handshakes/s"
+            var line =
+                "  round \(round): \(open.count)/\(sockets) connected in \(fmt(elapsed)) s, \(fmt(Double(open.count) / elapsed, 0)) handshakes/s"
             if let before, let connected {
                 let perSocket = Double(connected.residentBytes - before.residentBytes) / Double(max(open.count, 1)) / 1024
                 line += ", RSS \(before.mib) -> \(connected.mib) (\(fmt(perSocket, 1)) KiB/socket), \(connected.openFiles) server fds"

@@ -50,7 +50,11 @@ struct LoginStormWorkload: Sendable {
         Console.line(storm.report)
         let counted = statuses.value
         let logins = counted.values.reduce(0, +)
-        Console.line("  logins: \(logins) attempts (\(fmt(Double(logins) / stormSeconds, 1))/s): 200 x\(counted[200] ?? 0), 429 x\(counted[429] ?? 0), other \(counted.filter { $0.key != 200 && $0.key != 429 })")
+        let others = counted.filter { $0.key != 200 && $0.key != 429 }
+        Console.line(
+            "  logins: \(logins) attempts (\(fmt(Double(logins) / stormSeconds, 1))/s): "
+                + "200 x\(counted[200] ?? 0), 429 x\(counted[429] ?? 0), other \(others)"
+        )
         Console.line("  successful login latency \(LatencyStats(loginLatencies.value))")
         let ratio = quiet.ack.p99 > 0 ? storm.ack.p99 / quiet.ack.p99 : 0
         Console.line("  p99 ack under storm / quiet: \(fmt(storm.ack.p99)) / \(fmt(quiet.ack.p99)) ms = \(fmt(ratio))x (target <= 2x)")

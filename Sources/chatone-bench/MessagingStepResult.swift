@@ -42,7 +42,8 @@ struct MessagingStepResult: Sendable {
             let perMessage = acked > 0 ? Double(server.contextSwitches) / Double(acked) : 0
             lines.append(
                 "    server CPU \(fmt(server.cpuPercent, 0))%, context switches \(server.contextSwitches) (\(fmt(perMessage)) per message)"
-                    + (serverRSS.map { ", RSS \($0.mib)" } ?? ""))
+                    + (serverRSS.map { ", RSS \($0.mib)" } ?? "")
+            )
         }
         return lines.joined(separator: "\n")
     }

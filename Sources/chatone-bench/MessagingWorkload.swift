@@ -25,7 +25,12 @@ struct MessagingWorkload: Sendable {
         )
         guard sockets.count == users.count else { throw BenchError.unexpected("only \(sockets.count) of \(users.count) sockets connected") }
         return MessagingWorkload(
-            target: target, pairs: pairs, senders: Array(sockets[..<count]), receivers: Array(sockets[count...]), drainSeconds: drainSeconds)
+            target: target,
+            pairs: pairs,
+            senders: Array(sockets[..<count]),
+            receivers: Array(sockets[count...]),
+            drainSeconds: drainSeconds
+        )
     }
 
     /// Sends at `rate` messages/s in total for `seconds`, then waits for acks and deliveries (up to `drainSeconds`).

@@ -17,8 +17,14 @@ struct ProcessStats: Sendable {
         guard let pid, let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
             let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)
         else { return nil }
-        var stats = ProcessStats(residentBytes: field("VmRSS:", in: status) * 1024, cpuSeconds: 0, voluntarySwitches: 0, involuntarySwitches: 0,
-            openFiles: (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd").count) ?? 0, taken: MonotonicClock.now())
+        var stats = ProcessStats(
+            residentBytes: field("VmRSS:", in: status) * 1024,
+            cpuSeconds: 0,
+            voluntarySwitches: 0,
+            involuntarySwitches: 0,
+            openFiles: (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd").count) ?? 0,
+            taken: MonotonicClock.now()
+        )
         // Fields after the command name, which may contain spaces: state is field 3, utime 14, stime 15.
         if let close = stat.lastIndex(of: ")") {
             let fields = stat[stat.index(after: close)...].split(separator: " ")

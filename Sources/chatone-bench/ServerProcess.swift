@@ -26,7 +26,11 @@ final class ServerProcess {
     ///   - pinToCore: run it under `taskset -c <core>`.
     ///   - bcryptCost: `CHATONE_BCRYPT_COST`; 4 keeps set-up fast, the login storm wants the production 12.
     static func spawn(
-        executable: String, pinToCore: Int?, bcryptCost: Int, logLevel: String, group: any EventLoopGroup
+        executable: String,
+        pinToCore: Int?,
+        bcryptCost: Int,
+        logLevel: String,
+        group: any EventLoopGroup
     ) async throws -> ServerProcess {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("chatone-bench-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)

@@ -148,10 +148,12 @@ final class SocketIOClient: Sendable {
     }
 
     private func resumeConnected(throwing error: (any Error)?) {
-        guard let continuation = connected.withLock({ state -> CheckedContinuation<Void, any Error>? in
-            defer { state = nil }
-            return state
-        }) else { return }
+        guard
+            let continuation = connected.withLock({ state -> CheckedContinuation<Void, any Error>? in
+                defer { state = nil }
+                return state
+            })
+        else { return }
         if let error { continuation.resume(throwing: error) } else { continuation.resume() }
     }
 
