@@ -8,6 +8,7 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "chatone", targets: ["chatone"]),
+        .executable(name: "chatone-bench", targets: ["chatone-bench"]),
         .library(name: "SocketIO", targets: ["SocketIO"]),
         .library(name: "MariaDB", targets: ["MariaDB"]),
     ],
@@ -56,6 +57,19 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
                 .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // ChatOne's own load generator (docs/performance.md): REST over a tiny NIO HTTP/1.1 client, Socket.IO over
+        // HummingbirdWSClient; nothing beyond the package's existing dependencies.
+        .executableTarget(
+            name: "chatone-bench",
+            dependencies: [
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
 

@@ -136,6 +136,16 @@ run_schemathesis() {  # $1 label, rest: env assignments
 run_schemathesis sqlite CHATONE_E2E_DATABASE=sqlite
 run_schemathesis mariadb CHATONE_E2E_DATABASE=mysql
 
+# --- Load generator smoke: every workload of chatone-bench at tiny sizes against the debug chatone (one test).
+log "chatone-bench --smoke"
+if timeout 120 "$bin/chatone-bench" --smoke --spawn "$CHATONE_BIN" >"$work/bench-smoke.log" 2>&1; then
+    tail -n 1 "$work/bench-smoke.log"
+    count 1 0
+else
+    cat "$work/bench-smoke.log"
+    count 0 1
+fi
+
 echo
 echo "$passed passed, $failed failed"
 exit $status
