@@ -14,15 +14,7 @@ cd "$(dirname "$0")/.."
 workload=${1:-p1}
 shift || true
 
-missing=()
-dpkg -s libmariadb-dev >/dev/null 2>&1 || missing+=(libmariadb-dev)
-dpkg -s libsqlite3-dev >/dev/null 2>&1 || missing+=(libsqlite3-dev)
-command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
-if [ ${#missing[@]} -gt 0 ]; then
-    echo "installing ${missing[*]}" >&2
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get install -y -q "${missing[@]}" >/dev/null 2>&1 || { apt-get update -q >/dev/null && apt-get install -y -q "${missing[@]}" >/dev/null; }
-fi
+. scripts/install-build-deps.sh
 
 if [ -z "${BENCH_NO_BUILD:-}" ]; then
     swift build -c release --product chatone

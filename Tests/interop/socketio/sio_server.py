@@ -27,6 +27,46 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def spawn_conformance(flags: list[str], ready_path: str, label: str):
+    """Starts `socketio-conformance` with `flags` on a free port (trying another if one is taken), for module
+    fixtures that need a server with special settings; returns (process, port, log file) once `ready_path` answers."""
+    binary = conformance_binary()
+    if not binary.exists():
+        import pytest
+
+        pytest.fail(f"socketio-conformance binary not found at {binary}", pytrace=False)
+    log = tempfile.TemporaryFile()
+    for _ in range(3):
+        port = free_port()
+        proc = subprocess.Popen([str(binary), "--port", str(port), *flags],
+                                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and proc.poll() is None:
+            try:
+                if requests.get(f"http://127.0.0.1:{port}{ready_path}", timeout=1).ok:
+                    return proc, port, log
+            except requests.RequestException:
+                time.sleep(0.05)
+        proc.kill()
+        proc.wait(timeout=5)  # port taken or slow start: try another port
+    log.seek(0)
+    import pytest
+
+    pytest.fail(f"socketio-conformance {label} did not start: {log.read()[-2000:]!r}", pytrace=False)
+
+
+def stop_conformance(proc: subprocess.Popen, log) -> int:
+    """Stops a process from `spawn_conformance` and returns its exit code."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=5)
+    log.close()
+    return proc.returncode
+
+
 class ServerExited(RuntimeError):
     """The process exited before it answered (for instance: port already taken)."""
 

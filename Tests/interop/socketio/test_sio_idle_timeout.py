@@ -9,15 +9,13 @@ from __future__ import annotations
 
 import json
 import socket
-import subprocess
-import tempfile
 import time
 
 import pytest
 import requests
 import websocket
 
-from sio_server import conformance_binary, free_port
+from sio_server import spawn_conformance, stop_conformance
 
 IDLE_TIMEOUT = 1.0
 PING_INTERVAL_MS = 2000
@@ -25,41 +23,9 @@ PING_INTERVAL_MS = 2000
 
 @pytest.fixture(scope="module")
 def idle_server():
-    binary = conformance_binary()
-    if not binary.exists():
-        pytest.fail(f"socketio-conformance binary not found at {binary}", pytrace=False)
-    log = tempfile.TemporaryFile()
-    for _ in range(3):
-        port = free_port()
-        proc = subprocess.Popen(
-            [str(binary), "--port", str(port), "--idle-timeout", str(IDLE_TIMEOUT),
-             "--ping-interval", str(PING_INTERVAL_MS)],
-            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline and proc.poll() is None:
-            try:
-                if requests.get(f"http://127.0.0.1:{port}/engine.io/?EIO=4&transport=polling", timeout=1).ok:
-                    break
-            except requests.RequestException:
-                time.sleep(0.05)
-        else:
-            proc.kill()
-            proc.wait(timeout=5)
-            continue  # port taken or slow start: try another port
-        break
-    else:
-        log.seek(0)
-        pytest.fail(f"socketio-conformance --idle-timeout did not start: {log.read()[-2000:]!r}", pytrace=False)
+    proc, port, log = spawn_conformance(["--idle-timeout", str(IDLE_TIMEOUT), "--ping-interval", str(PING_INTERVAL_MS)], "/engine.io/?EIO=4&transport=polling", "--idle-timeout")
     yield port
-    proc.terminate()
-    try:
-        proc.wait(timeout=5)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(timeout=5)
-    assert proc.returncode in (0, -15), "server crashed during the idle-timeout tests"
-    log.close()
+    stop_conformance(proc, log)
 
 
 def connect(port: int) -> socket.socket:
