@@ -154,7 +154,7 @@ struct AbuseResistanceTests {
             let handshake = try await client.request("/socket.io/?EIO=4&transport=polling", .get)
             let sid = try #require(try JSONValue(parsing: String(String(buffer: handshake.body).dropFirst()))["sid"]?.stringValue)
             #expect(io.engine.session(id: sid)?.isPending == true)
-            #expect(await ws.waitForClose(timeout: .seconds(3)))
+            #expect(await ws.waitForClose(timeout: .seconds(10)))
             let poll = try await client.request("/socket.io/?EIO=4&transport=polling&sid=\(sid)", .get)
             #expect(poll.status == .badRequest || String(buffer: poll.body) == "1")
             #expect(await eventually { io.engine.pendingSessionCount == 0 })

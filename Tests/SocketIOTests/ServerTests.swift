@@ -132,8 +132,8 @@ struct ServerTests {
             await nsp.except("room").emit("outside", 1)
             #expect(await c.nextText() == #"42["outside",1]"#)
             // a or b got "x" (one excluded), c never did.
-            let gotA = await a.nextText(timeout: .milliseconds(300))
-            let gotB = await b.nextText(timeout: .milliseconds(300))
+            let gotA = await a.nextText(timeout: .seconds(3))
+            let gotB = await b.nextText(timeout: .seconds(3))
             #expect([gotA, gotB].compactMap { $0 } == [#"42["x"]"#])
             #expect(await c.nextText(timeout: .milliseconds(300)) == nil)
             for ws in [a, b, c] { ws.close() }

@@ -5,7 +5,7 @@ actor Recorder<Value: Sendable> {
     func record(_ value: Value) { values.append(value) }
 
     /// Waits until at least `count` values arrived; returns them (possibly fewer on timeout).
-    func wait(count: Int, timeout: Duration = .seconds(3)) async -> [Value] {
+    func wait(count: Int, timeout: Duration = .seconds(10)) async -> [Value] {
         let deadline = ContinuousClock.now.advanced(by: timeout)
         while values.count < count, ContinuousClock.now < deadline {
             try? await Task.sleep(for: .milliseconds(10))

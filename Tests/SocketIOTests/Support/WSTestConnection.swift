@@ -47,12 +47,12 @@ final class WSTestConnection: Sendable {
     func close() { outgoing.yield(.close) }
 
     /// The next frame, or `nil` on close/timeout.
-    func next(timeout: Duration = .seconds(3)) async -> WebSocketMessage? {
+    func next(timeout: Duration = .seconds(10)) async -> WebSocketMessage? {
         await inbox.next(timeout: timeout)
     }
 
     /// The next text frame that is not an Engine.IO ping (pings are answered).
-    func nextText(timeout: Duration = .seconds(3)) async -> String? {
+    func nextText(timeout: Duration = .seconds(10)) async -> String? {
         while let message = await next(timeout: timeout) {
             guard case .text(let text) = message else { continue }
             if text == "2" {
