@@ -316,6 +316,7 @@ final class SocketIOClient: EngineIOSocketDelegate {
         // The websocket writer sends what is queued (the acks) before the close frame; polling answers it with the
         // next GET, before the close packet.
         engine.close(reason: .serverShutdown)
+        await engine.waitUntilFlushed(timeout: .seconds(2))
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             let finished = state.withLock { state -> Bool in
                 if state.finished { return true }

@@ -166,7 +166,8 @@ def test_kill_9_loses_no_acked_message_and_reuses_no_seq():
                         assert response.status_code == 201, message
                     acked[cmid] = message
             check_store(server, users[0].token, conversations, acked)
-        assert total_unsettled >= 0
+            print(f"round {round_number}: {len(round_acked)} acked before the kill, "
+                  f"{sum(len(s.unsettled) for s in senders)} in flight settled by retry")
         if DATABASE == "mysql":
             assert "innodb_flush_log_at_trx_commit" not in server.log(None), \
                 "the test MariaDB must sync its redo log at every commit (innodb_flush_log_at_trx_commit=1)"
