@@ -26,6 +26,8 @@ dpkg -s libmariadb-dev >/dev/null 2>&1 || missing+=(libmariadb-dev)
 dpkg -s mariadb-server >/dev/null 2>&1 || missing+=(mariadb-server)
 dpkg -s libsqlite3-dev >/dev/null 2>&1 || missing+=(libsqlite3-dev)
 command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
+# strace: the crash tests show with it that every ack follows a sync of SQLite's WAL.
+command -v strace >/dev/null 2>&1 || missing+=(strace)
 if [ ${#missing[@]} -gt 0 ]; then
     log "installing ${missing[*]}"
     export DEBIAN_FRONTEND=noninteractive

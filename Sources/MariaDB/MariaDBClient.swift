@@ -19,6 +19,8 @@ public final class MariaDBClient: Service, Sendable {
     let threadPool: NIOThreadPool
     let eventLoopGroup: any EventLoopGroup
     private let state: ConnectionPoolState
+    /// Test-only faults for the next COMMITs (see ``CommitFaultInjector``).
+    package let commitFaults = CommitFaultInjector()
 
     public init(configuration: MariaDBConfiguration, logger: Logger, eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) {
         self.configuration = configuration
@@ -73,6 +75,9 @@ public final class MariaDBClient: Service, Sendable {
     }
 
     /// Runs `body` inside one transaction on one connection: committed when it returns, rolled back when it throws.
+    ///
+    /// When the connection is lost during COMMIT the error is ``MariaDBError/isCommitOutcomeUnknown``: the
+    /// transaction may have committed. Nothing here retries it.
     public func withTransaction<T>(_ body: (MariaDBConnection) async throws -> T) async throws -> T {
         try await withConnection { connection in
             try await connection.beginTransaction()
@@ -83,7 +88,8 @@ public final class MariaDBClient: Service, Sendable {
                 try? await connection.rollback()
                 throw error
             }
-            try await connection.commit()
+            // A lost connection here surfaces as `isCommitOutcomeUnknown`: the caller settles it by reading.
+            try await connection.commit(fault: commitFaults.next())
             return result
         }
     }

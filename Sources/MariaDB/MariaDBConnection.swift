@@ -187,12 +187,48 @@ public final class MariaDBConnection: @unchecked Sendable {
         try await withHandle { handle, _ in _ = try Self.executeText(handle, "START TRANSACTION", phase: .prepare) }
     }
 
-    /// Commits the open transaction. If the connection drops here, whether it committed is unknown.
+    /// Commits the open transaction. If the connection drops here, whether it committed is unknown: the error is
+    /// then ``MariaDBError/isCommitOutcomeUnknown``.
     public func commit() async throws {
+        try await commit(fault: nil)
+    }
+
+    func commit(fault: CommitFaultInjector.Fault?) async throws {
         try await withHandle { handle, connection in
             connection.executedSinceLease = true
-            _ = try Self.executeText(handle, "COMMIT", phase: .transaction)
+            switch fault {
+            case nil:
+                _ = try Self.executeText(handle, "COMMIT", phase: .commit)
+            case .killedBeforeCommit:
+                // The session kills itself: the server rolls the transaction back and drops the connection.
+                _ = try? Self.executeText(handle, "KILL \(mysql_thread_id(handle))", phase: .execute)
+                _ = try Self.executeText(handle, "COMMIT", phase: .commit)
+            case .replyLost:
+                try Self.commitLosingReply(handle)
+            }
         }
+    }
+
+    /// Sends COMMIT, waits until its reply has arrived (so the server has committed), then swaps the socket for a
+    /// closed one before the library reads the reply: the library reports a lost connection.
+    private static func commitLosingReply(_ handle: UnsafeMutablePointer<MYSQL>) throws {
+        let sent = "COMMIT".withCString { mysql_send_query(handle, $0, UInt(strlen($0))) }
+        guard sent == 0 else { throw error(handle, phase: .commit) }
+        let socket = Int32(mysql_get_socket(handle))
+        var descriptor = pollfd(fd: socket, events: Int16(POLLIN), revents: 0)
+        _ = poll(&descriptor, 1, 5000)
+        var pair: [Int32] = [0, 0]
+        #if canImport(Glibc)
+        let streamType = Int32(SOCK_STREAM.rawValue)
+        #else
+        let streamType = SOCK_STREAM
+        #endif
+        guard socketpair(AF_UNIX, streamType, 0, &pair) == 0 else { throw MariaDBError.wrapper("socketpair failed") }
+        _ = dup2(pair[0], socket)
+        _ = Glibc.close(pair[0])
+        _ = Glibc.close(pair[1])
+        guard mysql_read_query_result(handle) != 0 else { return }
+        throw error(handle, phase: .commit)
     }
 
     /// Rolls back; if even that fails the session state is unknown and the connection is discarded.

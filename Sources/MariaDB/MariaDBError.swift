@@ -10,6 +10,8 @@ public struct MariaDBError: Error, Sendable, CustomStringConvertible {
         case prepare
         /// Executing or fetching: the server may have run the statement.
         case execute
+        /// COMMIT: if the connection is lost here, whether the transaction committed is unknown.
+        case commit
         case transaction
         case client
     }
@@ -53,6 +55,10 @@ public struct MariaDBError: Error, Sendable, CustomStringConvertible {
         default: false
         }
     }
+
+    /// The connection was lost during COMMIT: the server may or may not have committed. Never run the
+    /// transaction again blindly; read what is stored (on another connection) to settle it.
+    public var isCommitOutcomeUnknown: Bool { phase == .commit && isConnectionLost }
 
     static func wrapper(_ message: String) -> MariaDBError {
         MariaDBError(code: 0, message: message, phase: .client)

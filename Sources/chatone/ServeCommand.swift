@@ -1,5 +1,6 @@
 import ArgumentParser
 import ChatServer
+import Foundation
 import Hummingbird
 
 /// `chatone serve`: applies migrations, then serves REST and Socket.IO until SIGTERM or SIGINT.
@@ -17,13 +18,13 @@ struct ServeCommand: AsyncParsableCommand {
     func run() async throws {
         let config = try options.resolve(host: host, port: port)
         let logger = options.logger(config)
-        let app: any ApplicationProtocol
+        let app: ChatApplication
         do {
-            app = try await buildApplication(config: config, logger: logger)
+            app = try await buildChatApplication(config: config, logger: logger)
         } catch {
             logger.critical("cannot start: \(ConfigError.describe(error))")
             throw ExitCode.failure
         }
-        try await app.runService()
+        try await app.runService(onOverrun: { Foundation.exit(1) })
     }
 }

@@ -43,6 +43,18 @@ import Testing
         }
     }
 
+    @Test func shutdownGraceDefaultsToTenSecondsAndIsRead() throws {
+        #expect(try ServerConfig.fromEnvironment([:]).shutdownGrace == 10)
+        #expect(try ServerConfig.fromEnvironment(["CHATONE_SHUTDOWN_GRACE": "2.5"]).shutdownGrace == 2.5)
+    }
+
+    @Test(arguments: ["0", "-1", "later", "nan", "3601"])
+    func invalidShutdownGraceIsRefused(_ value: String) {
+        #expect(throws: ChatError.validation("CHATONE_SHUTDOWN_GRACE must be a number of seconds from 1 to 3600", field: "CHATONE_SHUTDOWN_GRACE")) {
+            _ = try ServerConfig.fromEnvironment(["CHATONE_SHUTDOWN_GRACE": value])
+        }
+    }
+
     /// `PRAGMA synchronous`: 2 is FULL, 1 NORMAL; checked on the writer and on a reader connection.
     @Test(arguments: [(SQLiteSynchronous.full, 2), (.normal, 1)])
     func sqliteConnectionsUseTheSetting(_ setting: SQLiteSynchronous, _ expected: Int) async throws {

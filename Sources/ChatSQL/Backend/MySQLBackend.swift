@@ -108,6 +108,9 @@ public final class MySQLBackend: SQLBackend {
             } catch let error as MariaDBError where (error.isDeadlock || error.isLockWaitTimeout) && attempt < 5 {
                 attempt += 1
                 logger.debug("retrying a transaction after a deadlock", metadata: ["attempt": "\(attempt)", "code": "\(error.code)"])
+            } catch let error as MariaDBError where error.isCommitOutcomeUnknown {
+                logger.warning("connection lost during COMMIT: outcome unknown", metadata: ["code": "\(error.code)"])
+                throw CommitOutcomeUnknown(underlying: Self.mapError(error))
             } catch {
                 throw Self.mapError(error)
             }

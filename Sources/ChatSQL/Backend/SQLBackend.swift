@@ -6,6 +6,7 @@ public protocol SQLBackend: Sendable {
     /// Runs `body` on one connection, outside any explicit transaction.
     func read<T: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T
     /// Runs `body` in one transaction on one connection; commits when it returns, rolls back when it throws.
+    /// Throws ``CommitOutcomeUnknown`` when the connection was lost during COMMIT (the transaction may have committed).
     func transaction<T: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T
     /// Closes every connection. The backend is unusable afterwards.
     func shutdown() async

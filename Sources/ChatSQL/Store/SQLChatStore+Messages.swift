@@ -1,11 +1,66 @@
 import ChatCore
 import Foundation
 import SQLKit
+import Synchronization
 
 extension SQLChatStore {
+    /// Appends the batch in one transaction. When the connection is lost during its COMMIT the outcome is read back
+    /// rather than guessed (``settleUnknownCommit(_:)``), so a message that did commit is reported as stored (and
+    /// delivered once), and one that did not is reported as failed.
     public func appendMessages(_ drafts: [MessageDraft]) async throws -> [Result<AppendedMessage, ChatError>] {
         guard !drafts.isEmpty else { return [] }
-        return try await backend.transaction { db in try await BatchAppend(drafts: drafts).run(on: db) }
+        let planned = Mutex<[Result<AppendedMessage, ChatError>]?>(nil)
+        do {
+            return try await backend.transaction { db in
+                let results = try await BatchAppend(drafts: drafts).run(on: db)
+                planned.withLock { $0 = results }
+                return results
+            }
+        } catch let error as CommitOutcomeUnknown {
+            // The body finished, so COMMIT was sent; what it would have stored is `planned`.
+            guard let results = planned.withLock({ $0 }) else { throw error.underlying }
+            return try await settleUnknownCommit(results, error: error)
+        }
+    }
+
+    /// Decides from the database what became of a batch whose COMMIT outcome is unknown. The new messages' ids were
+    /// made before the insert, so their rows are looked up on another connection: a draft whose row exists is
+    /// stored, one whose row is missing failed. The read first locks the batch's conversation rows, which the lost
+    /// transaction locked too, so it waits until the server has finished committing or rolling that one back.
+    /// Drafts that were retries (an existing message) or refused keep their result. If even the read fails, the
+    /// outcome stays unknown and every sender hears an error (a retry with its clientMessageId is then safe).
+    private func settleUnknownCommit(_ planned: [Result<AppendedMessage, ChatError>], error: CommitOutcomeUnknown) async throws
+        -> [Result<AppendedMessage, ChatError>]
+    {
+        var created: [Int64] = []
+        var conversations: Set<Int64> = []
+        for case .success(let appended) in planned where appended.outcome.isNew {
+            created.append(appended.message.id)
+            conversations.insert(appended.message.conversationID)
+        }
+        guard !created.isEmpty else { return planned }
+        let (ids, locked) = (created, Array(conversations))
+        let lock = backend.flavor == .mysql ? " FOR UPDATE" : ""
+        var lastError: any Error = error.underlying
+        for attempt in 0..<3 {
+            if attempt > 0 { try? await Task.sleep(for: .milliseconds(200 * attempt)) }
+            do {
+                let stored = try await backend.transaction { db in
+                    _ = try await db.raw("SELECT id FROM conversations WHERE id IN (\(binds: locked))\(unsafeRaw: lock)").all()
+                    let rows = try await db.raw("SELECT id FROM messages WHERE id IN (\(binds: ids))").all()
+                    return Set(try rows.map { try $0.decode(column: "id", as: Int64.self) })
+                }
+                return planned.map { result in
+                    guard case .success(let appended) = result, appended.outcome.isNew, !stored.contains(appended.message.id) else {
+                        return result
+                    }
+                    return .failure(.internal("the database connection was lost while committing; the message was not stored"))
+                }
+            } catch {
+                lastError = error
+            }
+        }
+        throw lastError
     }
 
     public func messages(conversationID: Int64, range: MessageRange, limit: Int) async throws -> [Message] {

@@ -4,8 +4,14 @@ import Logging
 import ServiceLifecycle
 import SocketIO
 
-/// Builds the whole server: database, services, routes. `chatone serve` and the tests both start here.
+/// Builds the whole server: database, services, routes. The tests start here; `chatone serve` runs the same
+/// application through ``buildChatApplication(config:logger:)``, which adds the drain on SIGTERM.
 public func buildApplication(config: ServerConfig, logger: Logger) async throws -> some ApplicationProtocol {
+    try await buildChatApplication(config: config, logger: logger).application
+}
+
+/// Builds the whole server and what its graceful shutdown needs (see ``ChatApplication``).
+public func buildChatApplication(config: ServerConfig, logger: Logger) async throws -> ChatApplication {
     let secret = try resolveJWTSecret(config, logger: logger)
     let services = try await ChatServices.start(config: config, jwtSecret: secret, logger: logger)
     let io = buildSocketServer(services: services, config: config, logger: logger)
@@ -13,14 +19,16 @@ public func buildApplication(config: ServerConfig, logger: Logger) async throws 
     // Long-polling goes through the router, under the same CORS middleware as REST; WebSocket upgrades are
     // taken by the server builder before routing.
     io.addRoutes(to: router)
-    return Application(
+    let application = Application(
         router: router,
         server: .socketIO(io, requestTimeout: .seconds(config.requestTimeout)),
         configuration: .init(address: .hostname(config.host, port: config.port), serverName: "chatone"),
-        // Shut down in reverse: the socket server closes every connection (its disconnect hooks still write
-        // lastSeenAt) before the database closes.
+        // Shut down in reverse: the HTTP server stops taking connections and finishes the requests in flight, the
+        // socket server closes what is left (its disconnect hooks still write lastSeenAt), and the database closes
+        // last, once presence has stored every offline still in its grace.
         services: [DatabaseService(backend: services.backend, presence: services.presence, logger: logger), io],
         logger: logger)
+    return ChatApplication(application: application, io: io, shutdownGrace: config.shutdownGrace, logger: logger)
 }
 
 /// The Socket.IO server at `/socket.io/`, namespace `/`, with ChatOne's handlers, attached as the real-time

@@ -25,6 +25,9 @@ public struct ServerConfig: Sendable {
     /// Seconds a user must be without sockets before contacts hear they went offline (`CHATONE_PRESENCE_GRACE`);
     /// a reconnect within it announces nothing. 0: at once.
     public var presenceGrace: TimeInterval = 3
+    /// Seconds a graceful shutdown (SIGTERM) may take at most (`CHATONE_SHUTDOWN_GRACE`): sockets drain, sends in
+    /// flight finish and are acked, presence and the database close; whatever is still running then is abandoned.
+    public var shutdownGrace: TimeInterval = 10
 
     /// The engine settings for ``ChatDatabase/open(_:options:logger:)``.
     public var databaseOptions: DatabaseOptions { DatabaseOptions(sqliteSynchronous: sqliteSynchronous) }
@@ -90,6 +93,12 @@ public struct ServerConfig: Sendable {
                 throw invalid("CHATONE_PRESENCE_GRACE", "a number of seconds from 0 to 3600")
             }
             config.presenceGrace = seconds
+        }
+        if let text = env["CHATONE_SHUTDOWN_GRACE"], !text.isEmpty {
+            guard let seconds = Double(text), seconds.isFinite, (1...3600).contains(seconds) else {
+                throw invalid("CHATONE_SHUTDOWN_GRACE", "a number of seconds from 1 to 3600")
+            }
+            config.shutdownGrace = seconds
         }
         try config.readLimits(env)
         return config

@@ -104,6 +104,9 @@ extension EngineIOServer {
     /// channel's `closeFuture` ends the session as soon as the connection is gone (a reset is seen even
     /// while the socket is not read; a client's FIN behind unread data is not, and the heartbeat, whose
     /// pong is then unread too, ends such a session after `pingTimeout`).
+    /// How long a closed session's WebSocket writer may still take to send the frames queued before the close.
+    static let closeFlushTimeout = Duration.seconds(1)
+
     private func run(
         _ session: EngineIOSocket,
         inbound: WebSocketInboundStream,
@@ -183,8 +186,11 @@ extension EngineIOServer {
             }
             group.addTask {
                 // A closed session ends the transport even when the writer is stuck on a client that
-                // stopped reading: returning here cancels the other tasks, and with them that write.
+                // stopped reading: returning here cancels the other tasks, and with them that write. The
+                // writer first gets a moment to send what was queued before the close (the acks of a
+                // draining server); it normally finishes sooner, and then ends the transport itself.
                 await session.waitUntilClosed()
+                try? await Task.sleep(for: Self.closeFlushTimeout)
                 return nil
             }
             channel?.closeFuture.whenComplete { _ in
@@ -214,6 +220,7 @@ extension EngineIOServer {
             if upgrading, session.isUpgradePending { session.abortUpgrade() }
             return failure
         }
+        if session.transport == .websocket { session.webSocketTransportEnded() }
         if let inboundError { throw inboundError }
     }
 }

@@ -25,6 +25,8 @@ public final class EngineIOServer: Sendable {
         var sessions: [String: EngineIOSocket] = [:]
         /// Sessions that have not called `markEstablished()` yet (counted only with `maxPendingSessions`).
         var pendingCount = 0
+        /// Set by ``refuseNewSessions()``: a server going away takes no new sessions.
+        var refusingNew = false
     }
 
     /// Creates an endpoint; `onConnection` is called for every new session and returns the
@@ -55,6 +57,11 @@ public final class EngineIOServer: Sendable {
         state.withLock { $0.sessions[id] }
     }
 
+    /// From now on every handshake is refused with 503 "Server busy" (a draining server); open sessions go on.
+    public func refuseNewSessions() {
+        state.withLock { $0.refusingNew = true }
+    }
+
     /// Closes every session (for shutdown).
     public func closeAll(reason: EngineIOCloseReason = .serverShutdown) {
         let all = state.withLock { Array($0.sessions.values) }
@@ -66,6 +73,7 @@ public final class EngineIOServer: Sendable {
     /// The refusal of a handshake by the application's filter or by `maxPendingSessions`, or nil when it
     /// may proceed. The pending count is only checked here; `openSession` enforces it.
     func admit(_ request: EngineIOHandshakeRequest, cors: HTTPFields = [:]) -> EngineIOHTTPResponse? {
+        if state.withLock({ $0.refusingNew }) { return .refusal(.serverBusy, headers: cors) }
         if let filter = configuration.handshakeFilter, case .refuse(let status, let retryAfter) = filter(request) {
             return .refusal(.handshakeRefused, status: status, retryAfter: retryAfter, headers: cors)
         }

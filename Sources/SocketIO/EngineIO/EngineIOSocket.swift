@@ -35,6 +35,8 @@ public final class EngineIOSocket: Sendable {
         /// Transports waiting for the session to end.
         var closeWaiters: [Int: CheckedContinuation<Void, Never>] = [:]
         var nextCloseWaiterID = 0
+        /// The WebSocket transport has ended: whatever it could send is sent.
+        var webSocketEnded = false
         /// The WebSocket writer waiting for the upgrade from polling to complete.
         var activationWaiter: CheckedContinuation<Bool, Never>?
         var pollInFlight = false
@@ -443,6 +445,25 @@ public final class EngineIOSocket: Sendable {
     }
 
     /// Returns once the session is closed, or when the calling task is cancelled.
+    /// The WebSocket transport of this session has ended (its writer sent what was queued, or gave up).
+    func webSocketTransportEnded() {
+        state.withLock { $0.webSocketEnded = true }
+    }
+
+    /// Waits, at most `timeout`, until what was queued before the close has left: the WebSocket transport ended,
+    /// or, on polling, a GET took the queue (with the close packet). A draining server calls it after `close`, so
+    /// that the HTTP server's own shutdown does not cut off the last acks.
+    public func waitUntilFlushed(timeout: Duration) async {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            let flushed = state.withLock { state in
+                state.transport == .websocket ? state.webSocketEnded : state.queue.isEmpty
+            }
+            if flushed { return }
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+    }
+
     func waitUntilClosed() async {
         let id = state.withLock { state -> Int in
             state.nextCloseWaiterID += 1

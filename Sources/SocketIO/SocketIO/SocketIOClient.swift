@@ -14,6 +14,9 @@ import Synchronization
 /// not read, a polling POST is not answered), so a client that writes faster than its handlers finish
 /// is slowed down by TCP instead of growing the server's memory. Packets not yet started when the
 /// connection closes are dropped; the disconnect handlers run after the one that is running.
+///
+/// A server that drains (``drainAndClose()``) is different: the packet already running is the server's promise
+/// to answer it, so it finishes and its ack is queued before the connection closes.
 final class SocketIOClient: EngineIOSocketDelegate {
     let engine: EngineIOSocket
     private weak let server: SocketIOServer?
@@ -49,6 +52,13 @@ final class SocketIOClient: EngineIOSocketDelegate {
         /// `emitWithAck` calls waiting for this client's ack.
         var acksAwaited = 0
         var closed = false
+        /// The server drains: no client packet is admitted any more.
+        var shuttingDown = false
+        /// Waiting for the work queue to be idle (``drainAndClose()``).
+        var idleWaiters: [CheckedContinuation<Void, Never>] = []
+        /// Set once the disconnect handlers ran after the connection closed.
+        var finished = false
+        var finishWaiters: [CheckedContinuation<Void, Never>] = []
     }
 
     init(engine: EngineIOSocket, server: SocketIOServer) {
@@ -155,7 +165,7 @@ final class SocketIOClient: EngineIOSocketDelegate {
         while true {
             enum Outcome { case queued(startDrain: Bool), dropped, full }
             let outcome = state.withLock { state -> Outcome in
-                if state.closed { return .dropped }
+                if state.closed || state.shuttingDown { return .dropped }
                 // While a handler awaits this client's ack, read further: the ack may sit behind the
                 // events that fill the queue. Twice the window still bounds the queue.
                 let limit = state.acksAwaited > 0 ? 2 * maxPendingEvents : maxPendingEvents
@@ -183,7 +193,7 @@ final class SocketIOClient: EngineIOSocketDelegate {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             let resumeNow = state.withLock { state -> Bool in
                 let limit = state.acksAwaited > 0 ? 2 * maxPendingEvents : maxPendingEvents
-                if state.closed || state.pendingPackets < limit { return true }
+                if state.closed || state.shuttingDown || state.pendingPackets < limit { return true }
                 state.roomWaiters.append(continuation)
                 return false
             }
@@ -226,13 +236,15 @@ final class SocketIOClient: EngineIOSocketDelegate {
 
     private func drain() async {
         while true {
-            let next: Work? = state.withLock { state in
+            let (next, idleWaiters): (Work?, [CheckedContinuation<Void, Never>]) = state.withLock { state in
                 guard let work = state.work.popFirst() else {
                     state.draining = false
-                    return nil
+                    defer { state.idleWaiters = [] }
+                    return (nil, state.idleWaiters)
                 }
-                return work
+                return (work, [])
             }
+            for waiter in idleWaiters { waiter.resume() }
             guard let next else { return }
             await perform(next)
             if next.isClientPacket {
@@ -266,6 +278,52 @@ final class SocketIOClient: EngineIOSocketDelegate {
                 return sockets
             }
             for socket in sockets { await disconnected(socket, reason: reason) }
+            let waiters = state.withLock { state in
+                state.finished = true
+                defer { state.finishWaiters = [] }
+                return state.finishWaiters
+            }
+            for waiter in waiters { waiter.resume() }
+            server.clientFinished(self)
+        }
+    }
+
+    // MARK: - Server drain
+
+    /// Ends the connection for a server that is going away, losing no answer it owes: client packets stop being
+    /// admitted, those queued but not started are dropped (the client never got an answer to them, so it sends
+    /// them again elsewhere), the one running finishes and its ack is queued, and only then is the connection
+    /// closed (a close the client sees as a transport close, so it reconnects). Returns once the disconnect
+    /// handlers have run.
+    func drainAndClose() async {
+        let roomWaiters = state.withLock { state in
+            state.shuttingDown = true
+            let before = state.work.count
+            state.work.removeAll { $0.isClientPacket }
+            state.pendingPackets -= before - state.work.count
+            defer { state.roomWaiters = [] }
+            return state.roomWaiters
+        }
+        wakeRoomWaiters(roomWaiters)
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let idle = state.withLock { state -> Bool in
+                if !state.draining { return true }
+                state.idleWaiters.append(continuation)
+                return false
+            }
+            if idle { continuation.resume() }
+        }
+        // The websocket writer sends what is queued (the acks) before the close frame; polling answers it with the
+        // next GET, before the close packet.
+        engine.close(reason: .serverShutdown)
+        await engine.waitUntilFlushed(timeout: .seconds(2))
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let finished = state.withLock { state -> Bool in
+                if state.finished { return true }
+                state.finishWaiters.append(continuation)
+                return false
+            }
+            if finished { continuation.resume() }
         }
     }
 

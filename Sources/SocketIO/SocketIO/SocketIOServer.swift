@@ -29,6 +29,8 @@ public final class SocketIOServer: Sendable, Service {
     let logger: Logger
     private let namespaces: Mutex<[String: SocketIONamespace]>
     private let makeAdapter: @Sendable (SocketIONamespace) -> any SocketIOAdapter
+    /// Every connection whose disconnect handlers have not finished yet, for ``drain(timeout:)``.
+    private let clients = Mutex<[ObjectIdentifier: SocketIOClient]>([:])
 
     /// Creates a server.
     ///
@@ -45,7 +47,9 @@ public final class SocketIOServer: Sendable, Service {
         let box = WeakServerBox()
         self.engine = EngineIOServer(configuration: configuration.engine, logger: logger) { engineSocket in
             guard let server = box.server else { return ClosedConnectionDelegate() }
-            return SocketIOClient(engine: engineSocket, server: server)
+            let client = SocketIOClient(engine: engineSocket, server: server)
+            server.clients.withLock { $0[ObjectIdentifier(client)] = client }
+            return client
         }
         box.set(self)
         _ = of("/")
@@ -78,12 +82,80 @@ public final class SocketIOServer: Sendable, Service {
         engine.closeAll(reason: .serverShutdown)
     }
 
-    /// Runs until graceful shutdown, then closes every connection.
+    /// A connection's disconnect handlers finished.
+    func clientFinished(_ client: SocketIOClient) {
+        _ = clients.withLock { $0.removeValue(forKey: ObjectIdentifier(client)) }
+    }
+
+    /// Drains the server before it goes away, without losing an answer already owed.
+    ///
+    /// New handshakes are refused (503) and no client packet is admitted any more. On every connection the event
+    /// already running finishes and its ack is sent; events queued behind it are dropped unanswered (the client
+    /// sends them again after it reconnects). Then each connection is closed as a transport close, which standard
+    /// clients answer by reconnecting (to another server, behind a load balancer), and its disconnect handlers
+    /// run. Connections still busy when `timeout` runs out are closed at once, as ``close()`` does.
+    ///
+    /// - Returns: whether every connection drained within `timeout`.
+    @discardableResult
+    public func drain(timeout: Duration) async -> Bool {
+        engine.refuseNewSessions()
+        let draining = clients.withLock { Array($0.values) }
+        let drained = await Self.race(timeout) {
+            await withTaskGroup(of: Void.self) { group in
+                for client in draining { group.addTask { await client.drainAndClose() } }
+            }
+        }
+        if !drained {
+            logger.warning("connections still busy at the end of the drain were closed", metadata: ["timeout": "\(timeout)"])
+            close()
+        }
+        return drained
+    }
+
+    /// Runs `work` for at most `timeout`; returns whether it finished in time. Work still running goes on unawaited.
+    private static func race(_ timeout: Duration, _ work: @escaping @Sendable () async -> Void) async -> Bool {
+        let gate = Mutex<(result: Bool?, waiter: CheckedContinuation<Bool, Never>?)>((nil, nil))
+        let open: @Sendable (Bool) -> Void = { result in
+            let waiter = gate.withLock { state -> CheckedContinuation<Bool, Never>? in
+                guard state.result == nil else { return nil }
+                state.result = result
+                defer { state.waiter = nil }
+                return state.waiter
+            }
+            waiter?.resume(returning: result)
+        }
+        let worker = Task { await work(); open(true) }
+        let timer = Task {
+            try? await Task.sleep(for: timeout)
+            open(false)
+        }
+        // A cancelled caller stops waiting at once, as if the time had run out.
+        let result = await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
+                let ready = gate.withLock { state -> Bool? in
+                    if let result = state.result { return result }
+                    state.waiter = continuation
+                    return nil
+                }
+                if let ready { continuation.resume(returning: ready) }
+            }
+        } onCancel: {
+            open(false)
+        }
+        timer.cancel()
+        _ = worker
+        return result
+    }
+
+    /// Runs until graceful shutdown, then drains every connection (see ``drain(timeout:)``; at most 10 s here, and
+    /// a `ServiceGroup`'s own limit or cancellation ends it sooner).
     public func run() async throws {
         try? await gracefulShutdown()
-        close()
-        // Give transports a moment to flush close frames and disconnect hooks to run.
-        try? await Task.sleep(for: .milliseconds(100))
+        await withTaskCancellationHandler {
+            await drain(timeout: .seconds(10))
+        } onCancel: {
+            self.close()
+        }
     }
 }
 

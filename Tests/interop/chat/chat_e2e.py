@@ -104,7 +104,8 @@ class MySQLDatabases:
 class Server:
     """One `chatone serve` process on a free port with its own database."""
 
-    def __init__(self, access_ttl: int | None = None, extra_env: dict[str, str] | None = None):
+    def __init__(self, access_ttl: int | None = None, extra_env: dict[str, str] | None = None,
+                 wrapper: list[str] | None = None):
         if not BIN.exists():
             pytest.fail(f"chatone binary not found at {BIN}; build it or set CHATONE_BIN", pytrace=False)
         self.port = free_port()
@@ -135,12 +136,28 @@ class Server:
         if access_ttl is not None:
             env["CHATONE_ACCESS_TOKEN_TTL"] = str(access_ttl)
         env.update(extra_env or {})
+        self._env = env
+        self._command = (wrapper or []) + [
+            str(BIN), "serve", "--host", "127.0.0.1", "--port", str(self.port), "--database-url", database_url]
         self._log = open(self.log_path, "wb")
-        self.process = subprocess.Popen(
-            [str(BIN), "serve", "--host", "127.0.0.1", "--port", str(self.port), "--database-url", database_url],
-            stdout=self._log, stderr=subprocess.STDOUT, env=env, cwd=self.dir,
-        )
+        self._start()
+
+    def _start(self) -> None:
+        self.process = subprocess.Popen(self._command, stdout=self._log, stderr=subprocess.STDOUT, env=self._env,
+                                        cwd=self.dir)
         self._wait_ready()
+
+    def kill(self) -> None:
+        """`kill -9`: the process dies at once, in the middle of whatever it was doing."""
+        self.process.kill()
+        self.process.wait(timeout=30)
+
+    def restart(self) -> None:
+        """Starts the server again on the same port and database (after `kill` or a graceful stop)."""
+        assert self.process.poll() is not None, "the server is still running"
+        self._log.write(b"\n===== restart =====\n")
+        self._log.flush()
+        self._start()
 
     def _wait_ready(self, timeout: float = 60.0) -> None:
         deadline = time.monotonic() + timeout
