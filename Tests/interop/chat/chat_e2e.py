@@ -267,6 +267,18 @@ class Device:
         self.server = server
         self.account = account
         self.client = socketio.Client(reconnection=False, handle_sigint=False)
+        # python-engineio hands every incoming message to a thread of its own, so two events that arrived in
+        # order can reach the handlers out of order on a busy machine. The tests check the order the server
+        # sent things in, so messages are handled on the reading thread, in arrival order (the handlers here only
+        # record what arrived).
+        trigger = self.client.eio._trigger_event
+
+        def in_arrival_order(event, *args, **kwargs):
+            if event == "message":
+                kwargs["run_async"] = False
+            return trigger(event, *args, **kwargs)
+
+        self.client.eio._trigger_event = in_arrival_order
         self._events: list[tuple[str, tuple]] = []
         self._cond = threading.Condition()
         self.disconnected = threading.Event()
