@@ -324,7 +324,7 @@ def test_large_binary_roundtrip(client):
     sio, rec, transport = client
     blob = bytes((i * 7) % 256 for i in range(500_000))
     sio.emit("binary-echo", blob)
-    assert rec.next("binary-back", timeout=10) == (blob,)
+    assert rec.next("binary-back", timeout=30) == (blob,)
 
 
 def test_server_to_client_binary_ack(client):
