@@ -8,6 +8,11 @@ import NIOCore
 /// order (which within a conversation is `seq` order) with the audience the store read under the conversation's
 /// lock, and only then do their senders resume. Storing and delivering are one pipeline: nothing re-reads
 /// membership, nothing re-orders, and no message can be stored without being handed to delivery.
+///
+/// The pipeline has two stages. The writer (this actor) appends batch after batch; each committed batch goes to
+/// a delivery stage (one task, first in first out), which encodes its new messages, delivers them and resumes
+/// their senders. So the next batch is already being written, and synced, while the previous one is delivered,
+/// and commit order is kept because one task takes batches in the order they were committed.
 public actor MessageAppender {
     private struct Pending {
         var draft: MessageDraft
@@ -25,12 +30,29 @@ public actor MessageAppender {
     private let encode: Encode?
     private var queue: [Pending] = []
     private var draining = false
+    private let committed: AsyncStream<CommittedBatch>.Continuation
+
+    /// A committed batch on its way to delivery: each draft's result and the sender waiting for it.
+    private struct CommittedBatch: Sendable {
+        var results: [Result<AppendedMessage, ChatError>]
+        var senders: [CheckedContinuation<AppendedMessage, any Error>]
+    }
 
     public init(store: any ChatStore, maxBatch: Int = 256, encode: Encode? = nil, deliver: Deliver? = nil) {
         self.store = store
         self.maxBatch = maxBatch
         self.encode = encode
         self.deliver = deliver
+        let (batches, committed) = AsyncStream.makeStream(of: CommittedBatch.self)
+        self.committed = committed
+        // Ends when the appender goes away (its continuation with it), after the batches already handed over.
+        Task {
+            for await batch in batches { await Self.deliver(batch, encode: encode, deliver: deliver) }
+        }
+    }
+
+    deinit {
+        committed.finish()
     }
 
     /// Appends the draft and returns once it is durably stored and handed to delivery. A client's mistake (not a
@@ -55,7 +77,7 @@ public actor MessageAppender {
     }
 
     private func write(_ batch: [Pending]) async {
-        var results: [Result<AppendedMessage, ChatError>]
+        let results: [Result<AppendedMessage, ChatError>]
         do {
             results = try await store.appendMessages(batch.map(\.draft))
         } catch {
@@ -64,6 +86,12 @@ public actor MessageAppender {
             for pending in batch { pending.continuation.resume(throwing: error) }
             return
         }
+        committed.yield(CommittedBatch(results: results, senders: batch.map(\.continuation)))
+    }
+
+    /// The delivery stage for one batch: encode its new messages once, deliver them, then answer the senders.
+    private static func deliver(_ batch: CommittedBatch, encode: Encode?, deliver: Deliver?) async {
+        var results = batch.results
         if let encode {
             for index in results.indices {
                 guard case .success(var appended) = results[index], appended.outcome.isNew else { continue }
@@ -78,6 +106,6 @@ public actor MessageAppender {
             }
             if !created.isEmpty { await deliver(created) }
         }
-        for (pending, result) in zip(batch, results) { pending.continuation.resume(with: result.mapError { $0 as any Error }) }
+        for (sender, result) in zip(batch.senders, results) { sender.resume(with: result.mapError { $0 as any Error }) }
     }
 }
