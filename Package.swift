@@ -157,8 +157,8 @@ let package = Package(
             ]
         ),
         .testTarget(name: "ChatCoreTests", dependencies: ["ChatCore", "ChatTestSupport", .product(name: "NIOPosix", package: "swift-nio")]),
-        // A raw WebSocket client for tests, shared by the Socket.IO library's tests and ChatOne's (which must not
-        // pull ChatOne into the library's tests).
+        // A raw WebSocket client for tests, shared by the Socket.IO library's tests and ChatOne's; its own target, so
+        // the library's tests do not depend on ChatOne.
         .target(
             name: "WebSocketTestSupport",
             dependencies: [.product(name: "HummingbirdWSClient", package: "hummingbird-websocket"), .product(name: "Logging", package: "swift-log")],

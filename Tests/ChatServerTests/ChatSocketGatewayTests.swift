@@ -6,6 +6,13 @@ import Testing
 /// speak Engine.IO v4 / Socket.IO v5 frames (API.md, "Real time").
 @Suite("Socket gateway: connect, send, acks")
 struct ChatSocketGatewayTests {
+    /// Ann and ben, registered over REST, and the id of their direct conversation.
+    static func twoUsersInAConversation(_ api: APIClient) async throws -> (APIClient.Session, APIClient.Session, String) {
+        let ann = try await api.register("ann")
+        let ben = try await api.register("ben")
+        return (ann, ben, try await api.conversationID(ann, with: ben))
+    }
+
     static let unauthorized: JSON = .object(["message": .string("unauthorized"), "data": .object(["code": .string("UNAUTHORIZED")])])
 
     @Test("a valid token connects; a missing or bad token gets CONNECT_ERROR unauthorized", arguments: TestBackend.servers)
@@ -31,9 +38,7 @@ struct ChatSocketGatewayTests {
     @Test("message:send is acked with the stored message and reaches every other socket of the members", arguments: TestBackend.servers)
     func send(_ backend: TestBackend) async throws {
         try await TestApp.live(on: backend) { port, api in
-            let ann = try await api.register("ann")
-            let ben = try await api.register("ben")
-            let conversation = try await api.conversationID(ann, with: ben)
+            let (ann, ben, conversation) = try await Self.twoUsersInAConversation(api)
             let annPhone = try await SocketIOTestClient.connect(port: port, auth: ["token": ann.accessToken])
             let annLaptop = try await SocketIOTestClient.connect(port: port, auth: ["token": ann.accessToken])
             let benPhone = try await SocketIOTestClient.connect(port: port, auth: ["token": ben.accessToken])
@@ -65,9 +70,7 @@ struct ChatSocketGatewayTests {
     @Test("a bad payload is acked VALIDATION_ERROR and an unknown event NOT_FOUND; the socket stays usable", arguments: TestBackend.servers)
     func errors(_ backend: TestBackend) async throws {
         try await TestApp.live(on: backend) { port, api in
-            let ann = try await api.register("ann")
-            let ben = try await api.register("ben")
-            let conversation = try await api.conversationID(ann, with: ben)
+            let (ann, _, conversation) = try await Self.twoUsersInAConversation(api)
             let socket = try await SocketIOTestClient.connect(port: port, auth: ["token": ann.accessToken])
 
             for payload in [
