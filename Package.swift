@@ -142,6 +142,7 @@ let package = Package(
             name: "SocketIOTests",
             dependencies: [
                 "SocketIO",
+                "WebSocketTestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
@@ -155,9 +156,23 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
-        .testTarget(name: "ChatCoreTests", dependencies: ["ChatCore", .product(name: "NIOPosix", package: "swift-nio")]),
-        // Finds the test MariaDB server and gives each test a scratch database; shared by the store and API tests.
-        .target(name: "ChatTestSupport", dependencies: ["MariaDB", .product(name: "Logging", package: "swift-log")], path: "Tests/ChatTestSupport"),
+        .testTarget(name: "ChatCoreTests", dependencies: ["ChatCore", "ChatTestSupport", .product(name: "NIOPosix", package: "swift-nio")]),
+        // A raw WebSocket client for tests, shared by the Socket.IO library's tests and ChatOne's; its own target, so
+        // the library's tests do not depend on ChatOne.
+        .target(
+            name: "WebSocketTestSupport",
+            dependencies: [.product(name: "HummingbirdWSClient", package: "hummingbird-websocket"), .product(name: "Logging", package: "swift-log")],
+            path: "Tests/WebSocketTestSupport"),
+        // The test house: a fresh database or server per test case on every backend (`TestBackend`), the MariaDB
+        // test server, fixtures, and REST and Socket.IO clients; shared by every ChatOne test target.
+        .target(
+            name: "ChatTestSupport",
+            dependencies: [
+                "ChatCore", "ChatSQL", "ChatServer", "MariaDB", "WebSocketTestSupport",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Tests/ChatTestSupport"),
         .testTarget(name: "ChatSQLTests", dependencies: ["ChatSQL", "ChatCore", "ChatTestSupport", "MariaDB"]),
         .testTarget(
             name: "ChatServerTests",
@@ -165,6 +180,9 @@ let package = Package(
                 "ChatServer",
                 "ChatTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
             ]
         ),
     ]

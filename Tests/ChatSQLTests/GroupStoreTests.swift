@@ -1,5 +1,6 @@
 import ChatCore
 import ChatSQL
+import ChatTestSupport
 import Foundation
 import SQLKit
 import Testing
@@ -28,8 +29,8 @@ struct GroupStoreTests {
         }
     }
 
-    @Test("a 250-member group is created in one go with its roles; members see it, others do not", arguments: TestDatabase.all)
-    func createLarge(database: TestDatabase) async throws {
+    @Test("a 250-member group is created in one go with its roles; members see it, others do not", arguments: TestBackend.all)
+    func createLarge(database: TestBackend) async throws {
         try await database.withStore { store, _ in
             let ids = try await Self.users(store, "m", count: 251)
             let group = try await Self.group(store, admins: [ids[0]], members: Array(ids[1..<250]))
@@ -43,8 +44,8 @@ struct GroupStoreTests {
         }
     }
 
-    @Test("60 concurrent adds of 10 users each stop exactly at 500 members", arguments: TestDatabase.all)
-    func concurrentAddsRespectLimit(database: TestDatabase) async throws {
+    @Test("60 concurrent adds of 10 users each stop exactly at 500 members", arguments: TestBackend.all)
+    func concurrentAddsRespectLimit(database: TestBackend) async throws {
         try await database.withStore { store, _ in
             let service = GroupService(store: store, ids: Fixtures.ids)
             let admin = try await store.insertUser(Fixtures.user("admin")).id
@@ -73,8 +74,8 @@ struct GroupStoreTests {
         }
     }
 
-    @Test("two admins leaving at the same moment leave the longest-standing member as admin", arguments: TestDatabase.all)
-    func concurrentAdminLeaves(database: TestDatabase) async throws {
+    @Test("two admins leaving at the same moment leave the longest-standing member as admin", arguments: TestBackend.all)
+    func concurrentAdminLeaves(database: TestBackend) async throws {
         try await database.withStore { store, _ in
             let service = GroupService(store: store, ids: Fixtures.ids)
             for round in 0..<5 {
@@ -94,8 +95,8 @@ struct GroupStoreTests {
         }
     }
 
-    @Test("everyone leaving at once deletes the group, its members and messages exactly once", arguments: TestDatabase.all)
-    func concurrentLastLeaves(database: TestDatabase) async throws {
+    @Test("everyone leaving at once deletes the group, its members and messages exactly once", arguments: TestBackend.all)
+    func concurrentLastLeaves(database: TestBackend) async throws {
         try await database.withStore { store, backend in
             let service = GroupService(store: store, ids: Fixtures.ids)
             let ids = try await Self.users(store, "p", count: 8)
@@ -117,8 +118,8 @@ struct GroupStoreTests {
         }
     }
 
-    @Test("sends racing a removal: every message stored from the removed member precedes the removal", arguments: TestDatabase.all)
-    func sendRacingRemoval(database: TestDatabase) async throws {
+    @Test("sends racing a removal: every message stored from the removed member precedes the removal", arguments: TestBackend.all)
+    func sendRacingRemoval(database: TestBackend) async throws {
         try await database.withStore { store, _ in
             let service = GroupService(store: store, ids: Fixtures.ids)
             let appender = MessageAppender(store: store)
@@ -152,8 +153,8 @@ struct GroupStoreTests {
         }
     }
 
-    @Test("contactIDs: everyone sharing any conversation, once each, never the user", arguments: TestDatabase.all)
-    func contacts(database: TestDatabase) async throws {
+    @Test("contactIDs: everyone sharing any conversation, once each, never the user", arguments: TestBackend.all)
+    func contacts(database: TestBackend) async throws {
         try await database.withStore { store, _ in
             let ids = try await Self.users(store, "k", count: 6)
             _ = try await store.findOrCreateDirectConversation(Fixtures.direct(ids[0], ids[1]))
@@ -172,8 +173,8 @@ struct GroupStoreTests {
         }
     }
 
-    @Test("each operation reports who to tell: new, update and removed recipients, per-member views", arguments: TestDatabase.all)
-    func changeRecipients(database: TestDatabase) async throws {
+    @Test("each operation reports who to tell: new, update and removed recipients, per-member views", arguments: TestBackend.all)
+    func changeRecipients(database: TestBackend) async throws {
         try await database.withStore { store, _ in
             let service = GroupService(store: store, ids: Fixtures.ids)
             let ids = try await Self.users(store, "e", count: 5)
@@ -228,8 +229,8 @@ struct GroupStoreTests {
         }
     }
 
-    @Test("sends racing a recipient's removal: no message stored after the removal lists them as an audience", arguments: TestDatabase.all)
-    func audienceRacingRemoval(database: TestDatabase) async throws {
+    @Test("sends racing a recipient's removal: no message stored after the removal lists them as an audience", arguments: TestBackend.all)
+    func audienceRacingRemoval(database: TestBackend) async throws {
         try await database.withStore { store, _ in
             let ids = Fixtures.ids
             let groups = GroupService(store: store, ids: ids)

@@ -1,14 +1,15 @@
 import ChatSQL
+import ChatTestSupport
 import Foundation
 import SQLKit
 import Testing
 
 @Suite("ChatSQL: migrations and SQLite settings")
 struct MigrationTests {
-    @Test("migrating twice applies nothing the second time", arguments: TestDatabase.all)
-    func idempotentMigrations(database: TestDatabase) async throws {
+    @Test("migrating twice applies nothing the second time", arguments: TestBackend.all)
+    func idempotentMigrations(database: TestBackend) async throws {
         try await database.withStore { _, backend in
-            let again = try await Migrator(backend: backend, logger: TestDatabase.logger).migrate()
+            let again = try await Migrator(backend: backend, logger: TestBackend.logger).migrate()
             #expect(again.isEmpty)
             let versions = try await backend.read { db in
                 try await db.raw("SELECT version FROM schema_migrations").all().map { try $0.decode(column: "version", as: Int.self) }
@@ -19,7 +20,7 @@ struct MigrationTests {
 
     @Test("SQLite files run in WAL mode with foreign keys on")
     func sqlitePragmas() async throws {
-        try await TestDatabase.sqliteFile.withStore { _, backend in
+        try await TestBackend.sqliteFile.withStore { _, backend in
             let (mode, foreignKeys) = try await backend.read { db in
                 (
                     try await db.raw("PRAGMA journal_mode").first(decodingColumn: "journal_mode", as: String.self),
@@ -33,7 +34,7 @@ struct MigrationTests {
 
     @Test("API queries are served by indexes, not full scans")
     func queryPlansUseIndexes() async throws {
-        try await TestDatabase.sqliteFile.withStore { _, backend in
+        try await TestBackend.sqliteFile.withStore { _, backend in
             let queries: [SQLQueryString] = [
                 "SELECT id FROM users WHERE username_key = \(bind: "a")",
                 "SELECT * FROM messages WHERE conversation_id = \(bind: 1) AND seq < \(bind: 5) ORDER BY seq DESC LIMIT 5",
@@ -66,11 +67,11 @@ struct MigrationTests {
         defer { try? FileManager.default.removeItem(at: dir) }
         let url = DatabaseURL.sqlite(path: dir.appendingPathComponent("p.sqlite").path)
         let user = Fixtures.user("persisted")
-        let first = try await ChatDatabase.open(url, logger: TestDatabase.logger)
-        try await Migrator(backend: first, logger: TestDatabase.logger).migrate()
+        let first = try await ChatDatabase.open(url, logger: TestBackend.logger)
+        try await Migrator(backend: first, logger: TestBackend.logger).migrate()
         _ = try await SQLChatStore(backend: first).insertUser(user)
         await first.shutdown()
-        let second = try await ChatDatabase.open(url, logger: TestDatabase.logger)
+        let second = try await ChatDatabase.open(url, logger: TestBackend.logger)
         let reread = try await SQLChatStore(backend: second).user(id: user.id)
         await second.shutdown()
         #expect(reread?.username == "persisted")

@@ -9,7 +9,7 @@ import Testing
 struct MySQLSchemaTests {
     @Test("every table is InnoDB in utf8mb4, key columns compare bytes, foreign keys exist")
     func tablesAndKeys() async throws {
-        try await TestDatabase.mariadb.withStore { _, backend in
+        try await TestBackend.mariadb.withStore { _, backend in
             let tables = try await backend.read { db in
                 try await db.raw(
                     """
@@ -56,7 +56,7 @@ struct MySQLSchemaTests {
 
     @Test("the database refuses what the store relies on it to refuse: duplicate keys and dangling references")
     func constraints() async throws {
-        try await TestDatabase.mariadb.withStore { store, backend in
+        try await TestBackend.mariadb.withStore { store, backend in
             let ann = try await store.insertUser(Fixtures.user("ann"))
             // The unique key on the lower-cased name, hit directly (the store's own check is bypassed).
             await #expect(throws: ChatError.conflict("a record with the same key already exists")) {
@@ -84,7 +84,7 @@ struct MySQLSchemaTests {
 
     @Test("API queries are served by indexes, not full scans")
     func queryPlansUseIndexes() async throws {
-        try await TestDatabase.mariadb.withStore { store, backend in
+        try await TestBackend.mariadb.withStore { store, backend in
             // Enough rows that the optimizer has a real choice.
             var users: [User] = []
             for i in 0..<60 { users.append(try await store.insertUser(Fixtures.user("user_\(i)"))) }
@@ -132,10 +132,10 @@ struct ConcurrentMigrationTests {
             try Test.cancel(Comment(rawValue: MySQLTestServer.skipMessage))
         }
         try await MySQLTestServer.withScratchDatabase { url in
-            let first = try await ChatDatabase.open(try DatabaseURL(parsing: url), logger: TestDatabase.logger)
-            let second = try await ChatDatabase.open(try DatabaseURL(parsing: url), logger: TestDatabase.logger)
-            async let a = Migrator(backend: first, logger: TestDatabase.logger).migrate()
-            async let b = Migrator(backend: second, logger: TestDatabase.logger).migrate()
+            let first = try await ChatDatabase.open(try DatabaseURL(parsing: url), logger: TestBackend.logger)
+            let second = try await ChatDatabase.open(try DatabaseURL(parsing: url), logger: TestBackend.logger)
+            async let a = Migrator(backend: first, logger: TestBackend.logger).migrate()
+            async let b = Migrator(backend: second, logger: TestBackend.logger).migrate()
             let applied = try await a + b
             #expect(applied.sorted() == Migrator.all.map(\.version))
             let versions = try await first.read { db in

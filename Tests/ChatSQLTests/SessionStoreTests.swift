@@ -1,12 +1,13 @@
 import ChatCore
 import ChatSQL
+import ChatTestSupport
 import Foundation
 import Testing
 
 /// The store side of API.md "Sessions": details of a login, coalesced last use, revoking others, password change.
 @Suite struct SessionStoreTests {
-    @Test("a login keeps its User-Agent; lastUsedAt moves on refresh at most once a minute", arguments: TestDatabase.all)
-    func lastUse(database: TestDatabase) async throws {
+    @Test("a login keeps its User-Agent; lastUsedAt moves on refresh at most once a minute", arguments: TestBackend.all)
+    func lastUse(database: TestBackend) async throws {
         try await database.withStore { store, _ in
             let user = try await store.insertUser(Fixtures.user("user"))
             let start = Date(timeIntervalSince1970: 1_800_000_000)
@@ -32,8 +33,8 @@ import Testing
         }
     }
 
-    @Test("revoking others and changing the password revoke exactly the other live logins, once", arguments: TestDatabase.all)
-    func revokeOthers(database: TestDatabase) async throws {
+    @Test("revoking others and changing the password revoke exactly the other live logins, once", arguments: TestBackend.all)
+    func revokeOthers(database: TestBackend) async throws {
         try await database.withStore { store, _ in
             let user = try await store.insertUser(Fixtures.user("owner"))
             let other = try await store.insertUser(Fixtures.user("other"))

@@ -1,12 +1,13 @@
 import ChatCore
 import ChatSQL
+import ChatTestSupport
 import Foundation
 import Testing
 
 @Suite("ChatSQL: store")
 struct StoreTests {
-    @Test("users: unique case-insensitively, credentials by key, search by prefix with cursor", arguments: TestDatabase.all)
-    func users(database: TestDatabase) async throws {
+    @Test("users: unique case-insensitively, credentials by key, search by prefix with cursor", arguments: TestBackend.all)
+    func users(database: TestBackend) async throws {
         try await database.withStore { store, _ in
             let ann = try await store.insertUser(Fixtures.user("Ann"))
             await #expect(throws: ChatError.conflict("username is already taken", field: "username")) {
@@ -30,8 +31,8 @@ struct StoreTests {
         }
     }
 
-    @Test("direct conversations: 20 concurrent creates give one conversation, created once", arguments: TestDatabase.all)
-    func concurrentDirect(database: TestDatabase) async throws {
+    @Test("direct conversations: 20 concurrent creates give one conversation, created once", arguments: TestBackend.all)
+    func concurrentDirect(database: TestBackend) async throws {
         try await database.withStore { store, _ in
             let a = try await store.insertUser(Fixtures.user("a_user"))
             let b = try await store.insertUser(Fixtures.user("b_user"))
@@ -55,8 +56,8 @@ struct StoreTests {
         }
     }
 
-    @Test("appends: gapless seqs under 50 concurrent appends, idempotent client ids", arguments: TestDatabase.all)
-    func appends(database: TestDatabase) async throws {
+    @Test("appends: gapless seqs under 50 concurrent appends, idempotent client ids", arguments: TestBackend.all)
+    func appends(database: TestBackend) async throws {
         try await database.withStore { store, _ in
             let a = try await store.insertUser(Fixtures.user("a_user"))
             let b = try await store.insertUser(Fixtures.user("b_user"))
@@ -87,8 +88,8 @@ struct StoreTests {
         }
     }
 
-    @Test("a failing draft fails alone: its neighbours are stored, it takes no seq, each result carries the audience", arguments: TestDatabase.all)
-    func failingDraftFailsAlone(database: TestDatabase) async throws {
+    @Test("a failing draft fails alone: its neighbours are stored, it takes no seq, each result carries the audience", arguments: TestBackend.all)
+    func failingDraftFailsAlone(database: TestBackend) async throws {
         try await database.withStore { store, _ in
             let a = try await store.insertUser(Fixtures.user("a_user"))
             let b = try await store.insertUser(Fixtures.user("b_user"))
@@ -107,8 +108,8 @@ struct StoreTests {
         }
     }
 
-    @Test("history ranges and read markers", arguments: TestDatabase.all)
-    func historyAndRead(database: TestDatabase) async throws {
+    @Test("history ranges and read markers", arguments: TestBackend.all)
+    func historyAndRead(database: TestBackend) async throws {
         try await database.withStore { store, _ in
             let a = try await store.insertUser(Fixtures.user("a_user"))
             let b = try await store.insertUser(Fixtures.user("b_user"))
@@ -129,8 +130,8 @@ struct StoreTests {
         }
     }
 
-    @Test("refresh rotation has exactly one winner under concurrency; revoking a session", arguments: TestDatabase.all)
-    func refreshRotation(database: TestDatabase) async throws {
+    @Test("refresh rotation has exactly one winner under concurrency; revoking a session", arguments: TestBackend.all)
+    func refreshRotation(database: TestBackend) async throws {
         try await database.withStore { store, _ in
             let user = try await store.insertUser(Fixtures.user("rotator"))
             let session = AuthSession(id: Fixtures.ids.next(), userID: user.id, createdAt: Date())

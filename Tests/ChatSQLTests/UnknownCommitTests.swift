@@ -12,7 +12,7 @@ import ChatSQL
 /// committed and before its reply is read (``CommitFaultInjector``).
 @Suite struct UnknownCommitTests {
     private func withMariaDB(_ body: (SQLChatStore, MySQLBackend) async throws -> Void) async throws {
-        try await TestDatabase.mariadb.withStore { store, backend in
+        try await TestBackend.mariadb.withStore { store, backend in
             let mysql = try #require(backend as? MySQLBackend)
             try await body(store, mysql)
         }

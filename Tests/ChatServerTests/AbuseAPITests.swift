@@ -1,5 +1,6 @@
 import ChatCore
 import ChatServer
+import ChatTestSupport
 import Foundation
 import Testing
 
@@ -7,9 +8,9 @@ import Testing
 /// rate limits.
 @Suite("REST: abuse resistance")
 struct AbuseAPITests {
-    @Test("a crafted conversation cursor near Int64.max is 400 on cursor, not a crash; so is every malformed one")
-    func craftedCursors() async throws {
-        try await TestApp.run { api in
+    @Test("a crafted conversation cursor near Int64.max is 400 on cursor, not a crash; so is every malformed one", arguments: TestBackend.servers)
+    func craftedCursors(_ backend: TestBackend) async throws {
+        try await TestApp.run(on: backend) { api in
             let ann = try await api.register("ann")
             let crafted = [
                 "9223372036854775807:1", "9223372036854775000:9223372036854775807", "-9223372036854775808:1", "253402300800000:1",
@@ -28,9 +29,9 @@ struct AbuseAPITests {
         }
     }
 
-    @Test("every number a client sends, at its bounds and beyond: 400 VALIDATION_ERROR naming it, never a 500")
-    func numbersAtTheirBounds() async throws {
-        try await TestApp.run { api in
+    @Test("every number a client sends, at its bounds and beyond: 400 VALIDATION_ERROR naming it, never a 500", arguments: TestBackend.servers)
+    func numbersAtTheirBounds(_ backend: TestBackend) async throws {
+        try await TestApp.run(on: backend) { api in
             let ann = try await api.register("ann")
             let bob = try await api.register("bob")
             let id = try await api.conversationID(ann, with: bob)
@@ -67,9 +68,9 @@ struct AbuseAPITests {
         }
     }
 
-    @Test("passwords with U+0000 are refused at register (bcrypt would stop there) and never log in")
-    func nulPasswords() async throws {
-        try await TestApp.run { api in
+    @Test("passwords with U+0000 are refused at register (bcrypt would stop there) and never log in", arguments: TestBackend.servers)
+    func nulPasswords(_ backend: TestBackend) async throws {
+        try await TestApp.run(on: backend) { api in
             for password in [String(repeating: #"\u0000"#, count: 8), #"abc\u0000defghijk"#, #"correct horse\u0000"#] {
                 let r = try await api.request(.post, "/api/v1/auth/register", body: #"{"username":"nul","password":"\#(password)"}"#)
                 #expect(r.status == 400, "\(password): \(r.raw)")
@@ -81,9 +82,9 @@ struct AbuseAPITests {
         }
     }
 
-    @Test("failed logins per username hit 429 RATE_LIMITED with Retry-After; a right password does not use up the budget")
-    func loginFailuresPerUsername() async throws {
-        try await TestApp.run(configure: { $0.rateLimits.loginFailuresPerUsername = RateLimit(burst: 3, per: .seconds(600)) }) { api in
+    @Test("failed logins per username hit 429 RATE_LIMITED with Retry-After; a right password does not use up the budget", arguments: TestBackend.servers)
+    func loginFailuresPerUsername(_ backend: TestBackend) async throws {
+        try await TestApp.run(on: backend, configure: { $0.rateLimits.loginFailuresPerUsername = RateLimit(burst: 3, per: .seconds(600)) }) { api in
             _ = try await api.register("target", password: "correct horse")
             for _ in 0..<5 {
                 #expect(try await api.login("target", password: "correct horse").status == 200)
@@ -101,9 +102,9 @@ struct AbuseAPITests {
         }
     }
 
-    @Test("a user flooding sends gets 429 RATE_LIMITED, and nothing of the refused sends is stored")
-    func sendFlood() async throws {
-        try await TestApp.run(configure: { $0.rateLimits.messagesPerUser = RateLimit(burst: 5, per: .seconds(600)) }) { api in
+    @Test("a user flooding sends gets 429 RATE_LIMITED, and nothing of the refused sends is stored", arguments: TestBackend.servers)
+    func sendFlood(_ backend: TestBackend) async throws {
+        try await TestApp.run(on: backend, configure: { $0.rateLimits.messagesPerUser = RateLimit(burst: 5, per: .seconds(600)) }) { api in
             let ann = try await api.register("ann")
             let bob = try await api.register("bob")
             let id = try await api.conversationID(ann, with: bob)
@@ -118,9 +119,9 @@ struct AbuseAPITests {
         }
     }
 
-    @Test("group changes per user are limited")
-    func groupChanges() async throws {
-        try await TestApp.run(configure: { $0.rateLimits.conversationChangesPerUser = RateLimit(burst: 2, per: .seconds(600)) }) { api in
+    @Test("group changes per user are limited", arguments: TestBackend.servers)
+    func groupChanges(_ backend: TestBackend) async throws {
+        try await TestApp.run(on: backend, configure: { $0.rateLimits.conversationChangesPerUser = RateLimit(burst: 2, per: .seconds(600)) }) { api in
             let ann = try await api.register("ann")
             let bob = try await api.register("bob")
             let create = api.json(["type": "group", "title": "g", "memberIds": [bob.id]])
@@ -182,7 +183,7 @@ struct ClientAddressTests {
 struct QueryFuzzAPITests {
     @Test("seeded random query strings and bodies on every list, history and write route: 2xx/4xx in the envelope, never a 5xx")
     func randomInput() async throws {
-        try await TestApp.run(on: .sqlite) { api in
+        try await TestApp.run(on: .sqliteFile) { api in
             let ann = try await api.register("ann")
             let bob = try await api.register("bob")
             let id = try await api.conversationID(ann, with: bob)

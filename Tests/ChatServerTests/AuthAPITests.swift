@@ -1,12 +1,13 @@
+import ChatTestSupport
 import Foundation
 import Hummingbird
 import Testing
 
 @Suite("REST: auth")
 struct AuthAPITests {
-    @Test("register returns 201 with a user, tokens and expiry, and never a hash")
-    func registerShape() async throws {
-        try await TestApp.run { api in
+    @Test("register returns 201 with a user, tokens and expiry, and never a hash", arguments: TestBackend.servers)
+    func registerShape(_ backend: TestBackend) async throws {
+        try await TestApp.run(on: backend) { api in
             let response = try await api.request(.post, "/api/v1/auth/register", body: #"{"username":"Alice_1","password":"pa ss word","displayName":"  Alice  "}"#)
             #expect(response.status == 201)
             #expect(response.json["success"]?.bool == true)
@@ -24,9 +25,9 @@ struct AuthAPITests {
         }
     }
 
-    @Test("usernames are unique case-insensitively: 409 CONFLICT")
-    func duplicateUsername() async throws {
-        try await TestApp.run { api in
+    @Test("usernames are unique case-insensitively: 409 CONFLICT", arguments: TestBackend.servers)
+    func duplicateUsername(_ backend: TestBackend) async throws {
+        try await TestApp.run(on: backend) { api in
             _ = try await api.register("carol")
             let response = try await api.request(.post, "/api/v1/auth/register", body: #"{"username":"CAROL","password":"password1"}"#)
             #expect(response.status == 409)
@@ -37,7 +38,7 @@ struct AuthAPITests {
 
     @Test(
         "invalid registrations are 400 VALIDATION_ERROR naming the field",
-        arguments: [
+        arguments: TestBackend.servers, [
             (#"{"username":"ab","password":"password1"}"#, "username"),
             (#"{"username":"has space","password":"password1"}"#, "username"),
             (#"{"username":"émile","password":"password1"}"#, "username"),
@@ -49,8 +50,9 @@ struct AuthAPITests {
             (#"{"username":"dave"}"#, "password"),
             (#"{"username":7,"password":"password1"}"#, "username"),
         ])
-    func invalidRegistration(body: String, field: String) async throws {
-        try await TestApp.run { api in
+    func invalidRegistration(_ backend: TestBackend, _ input: (body: String, field: String)) async throws {
+        let (body, field) = input
+        try await TestApp.run(on: backend) { api in
             let response = try await api.request(.post, "/api/v1/auth/register", body: body)
             #expect(response.status == 400, "\(body) -> \(response.raw)")
             #expect(response.errorCode == "VALIDATION_ERROR")
@@ -58,9 +60,9 @@ struct AuthAPITests {
         }
     }
 
-    @Test("a 72-byte password is accepted and a 73-byte one refused, never truncated")
-    func passwordByteLimit() async throws {
-        try await TestApp.run { api in
+    @Test("a 72-byte password is accepted and a 73-byte one refused, never truncated", arguments: TestBackend.servers)
+    func passwordByteLimit(_ backend: TestBackend) async throws {
+        try await TestApp.run(on: backend) { api in
             let ok = String(repeating: "a", count: 72)
             _ = try await api.register("erin", password: ok)
             #expect(try await api.login("erin", password: ok).status == 200)
@@ -70,9 +72,9 @@ struct AuthAPITests {
         }
     }
 
-    @Test("login: unknown user and wrong password give the same 401 INVALID_CREDENTIALS")
-    func loginFailuresAreIdentical() async throws {
-        try await TestApp.run { api in
+    @Test("login: unknown user and wrong password give the same 401 INVALID_CREDENTIALS", arguments: TestBackend.servers)
+    func loginFailuresAreIdentical(_ backend: TestBackend) async throws {
+        try await TestApp.run(on: backend) { api in
             _ = try await api.register("gina")
             let ok = try await api.login("GINA")
             #expect(ok.status == 200)
@@ -86,9 +88,9 @@ struct AuthAPITests {
         }
     }
 
-    @Test("me needs a valid bearer token")
-    func meRequiresToken() async throws {
-        try await TestApp.run { api in
+    @Test("me needs a valid bearer token", arguments: TestBackend.servers)
+    func meRequiresToken(_ backend: TestBackend) async throws {
+        try await TestApp.run(on: backend) { api in
             let hal = try await api.register("hal")
             let me = try await api.request(.get, "/api/v1/auth/me", token: hal.accessToken)
             #expect(me.status == 200)
@@ -107,11 +109,11 @@ struct AuthAPITests {
         }
     }
 
-    @Test("an expired access token is 401")
-    func expiredToken() async throws {
+    @Test("an expired access token is 401", arguments: TestBackend.servers)
+    func expiredToken(_ backend: TestBackend) async throws {
         // `exp` has whole-second precision, so a 1-second token can be expired the moment it is issued; 3 seconds
         // leaves room for a loaded machine between register and the first check.
-        try await TestApp.run(accessTTL: 3) { api in
+        try await TestApp.run(on: backend, accessTTL: 3) { api in
             let ivy = try await api.register("ivy")
             #expect(try await api.request(.get, "/api/v1/auth/me", token: ivy.accessToken).status == 200)
             try await Task.sleep(for: .milliseconds(4100))
@@ -121,9 +123,9 @@ struct AuthAPITests {
         }
     }
 
-    @Test("refresh rotates: the new pair works, the old refresh token stops working")
-    func refreshRotation() async throws {
-        try await TestApp.run { api in
+    @Test("refresh rotates: the new pair works, the old refresh token stops working", arguments: TestBackend.servers)
+    func refreshRotation(_ backend: TestBackend) async throws {
+        try await TestApp.run(on: backend) { api in
             let jo = try await api.register("joe")
             let first = try await api.request(.post, "/api/v1/auth/refresh", body: api.json(["refreshToken": jo.refreshToken]))
             #expect(first.status == 200)
@@ -135,9 +137,9 @@ struct AuthAPITests {
         }
     }
 
-    @Test("reusing a rotated refresh token revokes the whole login, other logins survive")
-    func refreshReuseRevokesLogin() async throws {
-        try await TestApp.run { api in
+    @Test("reusing a rotated refresh token revokes the whole login, other logins survive", arguments: TestBackend.servers)
+    func refreshReuseRevokesLogin(_ backend: TestBackend) async throws {
+        try await TestApp.run(on: backend) { api in
             let kim = try await api.register("kim")
             let otherLogin = try api.session(try await api.login("kim"))
             let rotated = try api.session(try await api.request(.post, "/api/v1/auth/refresh", body: api.json(["refreshToken": kim.refreshToken])))
@@ -153,9 +155,9 @@ struct AuthAPITests {
         }
     }
 
-    @Test("concurrent refreshes with one token: exactly one succeeds")
-    func concurrentRefresh() async throws {
-        try await TestApp.run { api in
+    @Test("concurrent refreshes with one token: exactly one succeeds", arguments: TestBackend.servers)
+    func concurrentRefresh(_ backend: TestBackend) async throws {
+        try await TestApp.run(on: backend) { api in
             let lee = try await api.register("lee")
             let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
                 for _ in 0..<5 {
@@ -168,9 +170,9 @@ struct AuthAPITests {
         }
     }
 
-    @Test("logout revokes the refresh token and its login; unknown tokens are 401")
-    func logout() async throws {
-        try await TestApp.run { api in
+    @Test("logout revokes the refresh token and its login; unknown tokens are 401", arguments: TestBackend.servers)
+    func logout(_ backend: TestBackend) async throws {
+        try await TestApp.run(on: backend) { api in
             let max = try await api.register("max")
             let out = try await api.request(.post, "/api/v1/auth/logout", body: api.json(["refreshToken": max.refreshToken]))
             #expect(out.status == 200)

@@ -1,11 +1,12 @@
+import ChatTestSupport
 import Foundation
 import Testing
 
 @Suite("REST: concurrency")
 struct ConcurrencyAPITests {
-    @Test("20 parallel get-or-create calls by both users yield one conversation, created exactly once")
-    func parallelGetOrCreate() async throws {
-        try await TestApp.run { api in
+    @Test("20 parallel get-or-create calls by both users yield one conversation, created exactly once", arguments: TestBackend.servers)
+    func parallelGetOrCreate(_ backend: TestBackend) async throws {
+        try await TestApp.run(on: backend) { api in
             let ann = try await api.register("ann")
             let ben = try await api.register("ben")
             let results = try await withThrowingTaskGroup(of: (Int, String?).self) { group in
@@ -25,9 +26,9 @@ struct ConcurrencyAPITests {
         }
     }
 
-    @Test("50 parallel sends get seqs 1...50 with no gap and no duplicate")
-    func parallelSends() async throws {
-        try await TestApp.run { api in
+    @Test("50 parallel sends get seqs 1...50 with no gap and no duplicate", arguments: TestBackend.servers)
+    func parallelSends(_ backend: TestBackend) async throws {
+        try await TestApp.run(on: backend) { api in
             let ann = try await api.register("ann")
             let ben = try await api.register("ben")
             let id = try await api.conversationID(ann, with: ben)
@@ -43,9 +44,9 @@ struct ConcurrencyAPITests {
         }
     }
 
-    @Test("parallel retries of one clientMessageId store one message")
-    func parallelIdempotentRetries() async throws {
-        try await TestApp.run { api in
+    @Test("parallel retries of one clientMessageId store one message", arguments: TestBackend.servers)
+    func parallelIdempotentRetries(_ backend: TestBackend) async throws {
+        try await TestApp.run(on: backend) { api in
             let ann = try await api.register("ann")
             let ben = try await api.register("ben")
             let id = try await api.conversationID(ann, with: ben)

@@ -1,11 +1,12 @@
+import ChatTestSupport
 import Foundation
 import Testing
 
 @Suite("REST: conversations")
 struct ConversationAPITests {
-    @Test("a direct conversation is created once: 201 first, 200 after, whoever asks")
-    func openDirect() async throws {
-        try await TestApp.run { api in
+    @Test("a direct conversation is created once: 201 first, 200 after, whoever asks", arguments: TestBackend.servers)
+    func openDirect(_ backend: TestBackend) async throws {
+        try await TestApp.run(on: backend) { api in
             let ann = try await api.register("ann")
             let ben = try await api.register("ben")
             let first = try await api.openDirect(ann, with: ben)
@@ -29,9 +30,9 @@ struct ConversationAPITests {
         }
     }
 
-    @Test("opening a conversation: self, unknown users, bad types and groups are refused")
-    func openDirectErrors() async throws {
-        try await TestApp.run { api in
+    @Test("opening a conversation: self, unknown users, bad types and groups are refused", arguments: TestBackend.servers)
+    func openDirectErrors(_ backend: TestBackend) async throws {
+        try await TestApp.run(on: backend) { api in
             let ann = try await api.register("ann")
             let selfResponse = try await api.openDirect(ann, with: ann)
             #expect(selfResponse.status == 400)
@@ -49,9 +50,9 @@ struct ConversationAPITests {
         }
     }
 
-    @Test("list: most recent activity first, lastMessage and unreadCount per caller, cursor pages")
-    func list() async throws {
-        try await TestApp.run { api in
+    @Test("list: most recent activity first, lastMessage and unreadCount per caller, cursor pages", arguments: TestBackend.servers)
+    func list(_ backend: TestBackend) async throws {
+        try await TestApp.run(on: backend) { api in
             let me = try await api.register("mee")
             var peers: [APIClient.Session] = []
             for name in ["pp1", "pp2", "pp3"] { peers.append(try await api.register(name)) }
@@ -87,9 +88,9 @@ struct ConversationAPITests {
         }
     }
 
-    @Test("a third user can neither see, read nor post into a conversation of two others: 404")
-    func outsiderGetsNotFound() async throws {
-        try await TestApp.run { api in
+    @Test("a third user can neither see, read nor post into a conversation of two others: 404", arguments: TestBackend.servers)
+    func outsiderGetsNotFound(_ backend: TestBackend) async throws {
+        try await TestApp.run(on: backend) { api in
             let ann = try await api.register("ann")
             let ben = try await api.register("ben")
             let eve = try await api.register("eve")

@@ -1,12 +1,13 @@
+import ChatTestSupport
 import Foundation
 import Hummingbird
 import Testing
 
 @Suite("REST: envelope, errors, health, CORS")
 struct EnvelopeAPITests {
-    @Test("unknown routes and methods are 404 NOT_FOUND envelopes")
-    func unknownRoutes() async throws {
-        try await TestApp.run { api in
+    @Test("unknown routes and methods are 404 NOT_FOUND envelopes", arguments: TestBackend.servers)
+    func unknownRoutes(_ backend: TestBackend) async throws {
+        try await TestApp.run(on: backend) { api in
             for (method, path) in [(HTTPRequest.Method.get, "/nope"), (.get, "/api/v1/nope"), (.delete, "/api/v1/auth/login"), (.get, "/api/v2/users")] {
                 let response = try await api.request(method, path)
                 #expect(response.status == 404, "\(method) \(path)")
@@ -17,9 +18,9 @@ struct EnvelopeAPITests {
         }
     }
 
-    @Test("malformed JSON, wrong types and empty bodies are 400 VALIDATION_ERROR")
-    func malformedBodies() async throws {
-        try await TestApp.run { api in
+    @Test("malformed JSON, wrong types and empty bodies are 400 VALIDATION_ERROR", arguments: TestBackend.servers)
+    func malformedBodies(_ backend: TestBackend) async throws {
+        try await TestApp.run(on: backend) { api in
             for body in ["{", "[]", "null", "\"x\"", #"{"username": ["a"], "password": "x"}"#, "", "{\"username\":\"a\u{0}\"}"] {
                 let response = try await api.request(.post, "/api/v1/auth/login", body: body)
                 #expect(response.status == 400, "body \(body.debugDescription) -> \(response.raw)")
@@ -28,9 +29,9 @@ struct EnvelopeAPITests {
         }
     }
 
-    @Test("bodies over 64 KiB are 413 PAYLOAD_TOO_LARGE, just under is fine")
-    func oversizeBody() async throws {
-        try await TestApp.run { api in
+    @Test("bodies over 64 KiB are 413 PAYLOAD_TOO_LARGE, just under is fine", arguments: TestBackend.servers)
+    func oversizeBody(_ backend: TestBackend) async throws {
+        try await TestApp.run(on: backend) { api in
             let big = #"{"username":"x","password":""# + String(repeating: "a", count: 70_000) + #""}"#
             let response = try await api.request(.post, "/api/v1/auth/register", body: big)
             #expect(response.status == 413)
@@ -40,9 +41,9 @@ struct EnvelopeAPITests {
         }
     }
 
-    @Test("healthz and readyz answer in the envelope")
-    func health() async throws {
-        try await TestApp.run { api in
+    @Test("healthz and readyz answer in the envelope", arguments: TestBackend.servers)
+    func health(_ backend: TestBackend) async throws {
+        try await TestApp.run(on: backend) { api in
             let live = try await api.request(.get, "/healthz")
             #expect(live.status == 200)
             #expect(live.data?["status"]?.string == "ok")
@@ -52,9 +53,9 @@ struct EnvelopeAPITests {
         }
     }
 
-    @Test("CORS: configured origins are allowed, others get no CORS headers")
-    func cors() async throws {
-        try await TestApp.run(corsOrigins: ["https://app.example"]) { api in
+    @Test("CORS: configured origins are allowed, others get no CORS headers", arguments: TestBackend.servers)
+    func cors(_ backend: TestBackend) async throws {
+        try await TestApp.run(on: backend, corsOrigins: ["https://app.example"]) { api in
             var headers = HTTPFields()
             headers[.origin] = "https://app.example"
             headers[.accessControlRequestMethod] = "POST"
@@ -66,7 +67,7 @@ struct EnvelopeAPITests {
             let denied = try await api.request(.get, "/healthz", headers: other)
             #expect(denied.headers[.accessControlAllowOrigin] == nil)
         }
-        try await TestApp.run { api in
+        try await TestApp.run(on: backend) { api in
             var headers = HTTPFields()
             headers[.origin] = "https://app.example"
             let response = try await api.request(.get, "/healthz", headers: headers)

@@ -1,11 +1,12 @@
+import ChatTestSupport
 import Foundation
 import Testing
 
 @Suite("REST: groups — create, rename, add members")
 struct GroupAPITests {
-    @Test("create: 201, the creator is admin, title trimmed, every member sees it in their list")
-    func create() async throws {
-        try await TestApp.run { api in
+    @Test("create: 201, the creator is admin, title trimmed, every member sees it in their list", arguments: TestBackend.servers)
+    func create(_ backend: TestBackend) async throws {
+        try await TestApp.run(on: backend) { api in
             let ann = try await api.register("ann")
             let ben = try await api.register("ben")
             let cat = try await api.register("cat")
@@ -39,9 +40,9 @@ struct GroupAPITests {
 
     @Test(
         "create: invalid titles are 400 on title",
-        arguments: [#""title":"""#, #""title":"   ""#, #""title":"\#(String(repeating: "é", count: 101))""#, #""title":5"#, #""title":null"#, ""])
-    func invalidTitle(titleField: String) async throws {
-        try await TestApp.run { api in
+        arguments: TestBackend.servers, [#""title":"""#, #""title":"   ""#, #""title":"\#(String(repeating: "é", count: 101))""#, #""title":5"#, #""title":null"#, ""])
+    func invalidTitle(_ backend: TestBackend, titleField: String) async throws {
+        try await TestApp.run(on: backend) { api in
             let ann = try await api.register("ann")
             let ben = try await api.register("ben")
             let fields = [#""type":"group""#, #""memberIds":["\#(ben.id)"]"#, titleField].filter { !$0.isEmpty }
@@ -53,9 +54,9 @@ struct GroupAPITests {
         }
     }
 
-    @Test("create: a title of 100 code points is accepted")
-    func longestTitle() async throws {
-        try await TestApp.run { api in
+    @Test("create: a title of 100 code points is accepted", arguments: TestBackend.servers)
+    func longestTitle(_ backend: TestBackend) async throws {
+        try await TestApp.run(on: backend) { api in
             let ann = try await api.register("ann")
             let ben = try await api.register("ben")
             let title = String(repeating: "🙂", count: 100)
@@ -65,9 +66,9 @@ struct GroupAPITests {
         }
     }
 
-    @Test("create: unknown, duplicate, malformed or too few member ids are 400 on memberIds")
-    func invalidMembers() async throws {
-        try await TestApp.run { api in
+    @Test("create: unknown, duplicate, malformed or too few member ids are 400 on memberIds", arguments: TestBackend.servers)
+    func invalidMembers(_ backend: TestBackend) async throws {
+        try await TestApp.run(on: backend) { api in
             let ann = try await api.register("ann")
             let ben = try await api.register("ben")
             let bodies = [
@@ -93,9 +94,9 @@ struct GroupAPITests {
         }
     }
 
-    @Test("member limits: 500 including the creator is accepted, 501 is not, and a full group takes no more")
-    func memberLimit() async throws {
-        try await TestApp.run { api in
+    @Test("member limits: 500 including the creator is accepted, 501 is not, and a full group takes no more", arguments: TestBackend.servers)
+    func memberLimit(_ backend: TestBackend) async throws {
+        try await TestApp.run(on: backend) { api in
             let admin = try await api.register("admin")
             let users = try await api.registerMany("mem", count: 501)
             let tooMany = try await api.createGroup(admin, title: "Big", members: Array(users.prefix(500)))
@@ -130,9 +131,9 @@ struct GroupAPITests {
         }
     }
 
-    @Test("rename: admins only; members 403, outsiders 404, direct conversations 400, bad titles 400")
-    func rename() async throws {
-        try await TestApp.run { api in
+    @Test("rename: admins only; members 403, outsiders 404, direct conversations 400, bad titles 400", arguments: TestBackend.servers)
+    func rename(_ backend: TestBackend) async throws {
+        try await TestApp.run(on: backend) { api in
             let ann = try await api.register("ann")
             let ben = try await api.register("ben")
             let eve = try await api.register("eve")
@@ -172,9 +173,9 @@ struct GroupAPITests {
         }
     }
 
-    @Test("add members: admins only, newcomers are members who see history with nothing unread, re-adding is idempotent")
-    func addMembers() async throws {
-        try await TestApp.run { api in
+    @Test("add members: admins only, newcomers are members who see history with nothing unread, re-adding is idempotent", arguments: TestBackend.servers)
+    func addMembers(_ backend: TestBackend) async throws {
+        try await TestApp.run(on: backend) { api in
             let ann = try await api.register("ann")
             let ben = try await api.register("ben")
             let cat = try await api.register("cat")

@@ -1,11 +1,12 @@
+import ChatTestSupport
 import Foundation
 import Testing
 
 @Suite("REST: groups — removing, leaving, succession, reading")
 struct GroupMembershipAPITests {
-    @Test("an admin removes a member: 200 with the group; the removed member gets 404 everywhere and loses it from their list")
-    func removedMemberLosesAccess() async throws {
-        try await TestApp.run { api in
+    @Test("an admin removes a member: 200 with the group; the removed member gets 404 everywhere and loses it from their list", arguments: TestBackend.servers)
+    func removedMemberLosesAccess(_ backend: TestBackend) async throws {
+        try await TestApp.run(on: backend) { api in
             let ann = try await api.register("ann")
             let ben = try await api.register("ben")
             let cat = try await api.register("cat")
@@ -45,9 +46,9 @@ struct GroupMembershipAPITests {
         }
     }
 
-    @Test("removal rules: non-admins may not remove others (403), anyone may leave, unknown targets are 404")
-    func removalRules() async throws {
-        try await TestApp.run { api in
+    @Test("removal rules: non-admins may not remove others (403), anyone may leave, unknown targets are 404", arguments: TestBackend.servers)
+    func removalRules(_ backend: TestBackend) async throws {
+        try await TestApp.run(on: backend) { api in
             let ann = try await api.register("ann")
             let ben = try await api.register("ben")
             let cat = try await api.register("cat")
@@ -82,9 +83,9 @@ struct GroupMembershipAPITests {
         }
     }
 
-    @Test("the last admin leaving promotes the longest-standing member: earliest join first, then the lowest id")
-    func succession() async throws {
-        try await TestApp.run { api in
+    @Test("the last admin leaving promotes the longest-standing member: earliest join first, then the lowest id", arguments: TestBackend.servers)
+    func succession(_ backend: TestBackend) async throws {
+        try await TestApp.run(on: backend) { api in
             let ann = try await api.register("ann")
             // Registered first, so the lowest id, but joins last: joining time wins over id.
             let zed = try await api.register("zed")
@@ -112,9 +113,9 @@ struct GroupMembershipAPITests {
         }
     }
 
-    @Test("when the last member leaves the group is gone for everyone, messages included")
-    func lastMemberLeaves() async throws {
-        try await TestApp.run { api in
+    @Test("when the last member leaves the group is gone for everyone, messages included", arguments: TestBackend.servers)
+    func lastMemberLeaves(_ backend: TestBackend) async throws {
+        try await TestApp.run(on: backend) { api in
             let ann = try await api.register("ann")
             let ben = try await api.register("ben")
             let id = try await api.groupID(ann, members: [ben])
@@ -137,9 +138,9 @@ struct GroupMembershipAPITests {
         }
     }
 
-    @Test("unread counts, lastReadSeq and history are per member in a group")
-    func unreadPerMember() async throws {
-        try await TestApp.run { api in
+    @Test("unread counts, lastReadSeq and history are per member in a group", arguments: TestBackend.servers)
+    func unreadPerMember(_ backend: TestBackend) async throws {
+        try await TestApp.run(on: backend) { api in
             let ann = try await api.register("ann")
             let ben = try await api.register("ben")
             let cat = try await api.register("cat")
@@ -171,9 +172,9 @@ struct GroupMembershipAPITests {
         }
     }
 
-    @Test("concurrency over REST: the admin leaving alongside others still leaves one admin; all leaving at once deletes the group")
-    func concurrentLeaves() async throws {
-        try await TestApp.run { api in
+    @Test("concurrency over REST: the admin leaving alongside others still leaves one admin; all leaving at once deletes the group", arguments: TestBackend.servers)
+    func concurrentLeaves(_ backend: TestBackend) async throws {
+        try await TestApp.run(on: backend) { api in
             let users = try await api.registerMany("user", count: 6)
             let id = try await api.groupID(users[0], members: Array(users[1...]))
             let leavers = [users[0], users[1], users[3]]

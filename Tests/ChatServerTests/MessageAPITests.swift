@@ -1,11 +1,12 @@
+import ChatTestSupport
 import Foundation
 import Testing
 
 @Suite("REST: messages")
 struct MessageAPITests {
-    @Test("send: 201 with the Message, seq from 1; a retry with the same clientMessageId is 200 with the same message")
-    func sendAndIdempotency() async throws {
-        try await TestApp.run { api in
+    @Test("send: 201 with the Message, seq from 1; a retry with the same clientMessageId is 200 with the same message", arguments: TestBackend.servers)
+    func sendAndIdempotency(_ backend: TestBackend) async throws {
+        try await TestApp.run(on: backend) { api in
             let ann = try await api.register("ann")
             let ben = try await api.register("ben")
             let id = try await api.conversationID(ann, with: ben)
@@ -35,14 +36,14 @@ struct MessageAPITests {
 
     @Test(
         "invalid messages are 400 and store nothing",
-        arguments: [
+        arguments: TestBackend.servers, [
             #"{"content":""}"#, #"{"content":"   \n\t "}"#, #"{"content":5}"#, #"{}"#,
             #"{"content":"x","clientMessageId":""}"#,
             #"{"content":"x","clientMessageId":"\#(String(repeating: "c", count: 65))"}"#,
             #"{"content":"\#(String(repeating: "🙂", count: 4001))"}"#,
         ])
-    func invalidMessages(body: String) async throws {
-        try await TestApp.run { api in
+    func invalidMessages(_ backend: TestBackend, body: String) async throws {
+        try await TestApp.run(on: backend) { api in
             let ann = try await api.register("ann")
             let ben = try await api.register("ben")
             let id = try await api.conversationID(ann, with: ben)
@@ -55,9 +56,9 @@ struct MessageAPITests {
         }
     }
 
-    @Test("content limits count code points: 4000 emoji are accepted")
-    func contentLimitInCodePoints() async throws {
-        try await TestApp.run { api in
+    @Test("content limits count code points: 4000 emoji are accepted", arguments: TestBackend.servers)
+    func contentLimitInCodePoints(_ backend: TestBackend) async throws {
+        try await TestApp.run(on: backend) { api in
             let ann = try await api.register("ann")
             let ben = try await api.register("ben")
             let id = try await api.conversationID(ann, with: ben)
@@ -66,9 +67,9 @@ struct MessageAPITests {
         }
     }
 
-    @Test("history pages: newest by default, before/after cursors, hasMore correct at both ends")
-    func historyPaging() async throws {
-        try await TestApp.run { api in
+    @Test("history pages: newest by default, before/after cursors, hasMore correct at both ends", arguments: TestBackend.servers)
+    func historyPaging(_ backend: TestBackend) async throws {
+        try await TestApp.run(on: backend) { api in
             let ann = try await api.register("ann")
             let ben = try await api.register("ben")
             let id = try await api.conversationID(ann, with: ben)
@@ -115,9 +116,9 @@ struct MessageAPITests {
         }
     }
 
-    @Test("mark read: moves forward only, clamps to the newest seq, drives unreadCount")
-    func markRead() async throws {
-        try await TestApp.run { api in
+    @Test("mark read: moves forward only, clamps to the newest seq, drives unreadCount", arguments: TestBackend.servers)
+    func markRead(_ backend: TestBackend) async throws {
+        try await TestApp.run(on: backend) { api in
             let ann = try await api.register("ann")
             let ben = try await api.register("ben")
             let id = try await api.conversationID(ann, with: ben)

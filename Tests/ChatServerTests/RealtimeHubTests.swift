@@ -1,5 +1,6 @@
 import ChatCore
 import ChatSQL
+import ChatTestSupport
 import Foundation
 import Logging
 import SocketIO
@@ -8,9 +9,10 @@ import Testing
 
 @testable import ChatServer
 
-/// The shared send/read/typing path over a real SQLite store, with the appender's commit-ordered delivery wired
-/// exactly as `ChatServices.start` wires it. What leaves the hub is recorded at the broadcaster seam, where the
-/// Socket.IO server would take over (the end-to-end tests cover that part with real clients).
+/// The shared send/read/typing path over a real store on every backend, with the appender's commit-ordered delivery
+/// wired exactly as `ChatServices.start` wires it. What leaves the hub is recorded at the broadcaster seam, where the
+/// Socket.IO server would take over (``ChatSocketGatewayTests`` and the end-to-end tests cover that part with real
+/// clients).
 @Suite struct RealtimeHubTests {
     struct Emission: Sendable {
         var event: String
@@ -39,13 +41,14 @@ import Testing
         var conversations: ConversationService
 
         func user(_ name: String) async throws -> Int64 {
-            try await store.insertUser(RealtimeTestStore.newUser(name, ids)).id
+            try await store.insertUser(Fixtures.user(name)).id
         }
     }
 
-    static func withHub(_ body: (Fixture) async throws -> Void) async throws {
-        try await RealtimeTestStore.with { store, ids in
-            let logger = RealtimeTestStore.logger
+    static func withHub(on backend: TestBackend, _ body: (Fixture) async throws -> Void) async throws {
+        try await backend.withStore { store, _ in
+            let ids = Fixtures.ids
+            let logger = TestBackend.logger
             let emitter = RealtimeEmitter(logger: logger)
             let recorder = Recorder()
             emitter.attach(recorder)
@@ -62,8 +65,9 @@ import Testing
         }
     }
 
-    @Test func concurrentSendsAreDeliveredInSeqOrderToEveryMemberButTheSendingSocket() async throws {
-        try await Self.withHub { f in
+    @Test(arguments: TestBackend.all)
+    func concurrentSendsAreDeliveredInSeqOrderToEveryMemberButTheSendingSocket(_ backend: TestBackend) async throws {
+        try await Self.withHub(on: backend) { f in
             let alice = try await f.user("alice")
             let bob = try await f.user("bob")
             let conversation = try await f.conversations.openDirect(callerID: alice, otherUserID: bob).view.conversation.id
@@ -89,8 +93,9 @@ import Testing
         }
     }
 
-    @Test func aRetryReturnsTheStoredMessageAndDeliversNothing() async throws {
-        try await Self.withHub { f in
+    @Test(arguments: TestBackend.all)
+    func aRetryReturnsTheStoredMessageAndDeliversNothing(_ backend: TestBackend) async throws {
+        try await Self.withHub(on: backend) { f in
             let alice = try await f.user("alice")
             let bob = try await f.user("bob")
             let conversation = try await f.conversations.openDirect(callerID: alice, otherUserID: bob).view.conversation.id
@@ -103,8 +108,9 @@ import Testing
         }
     }
 
-    @Test func theFirstMessageToAUserOpensTheConversationAndAnnouncesItToThemFirst() async throws {
-        try await Self.withHub { f in
+    @Test(arguments: TestBackend.all)
+    func theFirstMessageToAUserOpensTheConversationAndAnnouncesItToThemFirst(_ backend: TestBackend) async throws {
+        try await Self.withHub(on: backend) { f in
             let alice = try await f.user("alice")
             let carol = try await f.user("carol")
             let first = try await f.hub.send(callerID: alice, to: .user(carol), content: "hi", clientMessageID: nil, fromSocket: "a1")
@@ -131,8 +137,9 @@ import Testing
         }
     }
 
-    @Test func receiptsAndTypingGoToTheOtherMembersAndStrangersGetNotFound() async throws {
-        try await Self.withHub { f in
+    @Test(arguments: TestBackend.all)
+    func receiptsAndTypingGoToTheOtherMembersAndStrangersGetNotFound(_ backend: TestBackend) async throws {
+        try await Self.withHub(on: backend) { f in
             let alice = try await f.user("alice")
             let bob = try await f.user("bob")
             let mallory = try await f.user("mallory")

@@ -1,4 +1,5 @@
 import ChatCore
+import ChatTestSupport
 import Foundation
 import Hummingbird
 import Testing
@@ -30,9 +31,9 @@ struct SessionAPITests {
         return status == 200
     }
 
-    @Test("GET /auth/sessions lists the caller's logins newest first, marks the current one, and shows the User-Agent")
-    func listSessions() async throws {
-        try await TestApp.run { api in
+    @Test("GET /auth/sessions lists the caller's logins newest first, marks the current one, and shows the User-Agent", arguments: TestBackend.servers)
+    func listSessions(_ backend: TestBackend) async throws {
+        try await TestApp.run(on: backend) { api in
             let first = try await api.register("sam")
             let phone = try await Self.login(api, "sam", agent: "ChatOne-Test/1.0 (phone)")
             let laptop = try await Self.login(api, "sam", agent: " \t" + String(repeating: "é", count: 300))
@@ -57,9 +58,9 @@ struct SessionAPITests {
         }
     }
 
-    @Test("DELETE /auth/sessions/{id} revokes that login at once; anything not the caller's live login is 404")
-    func deleteSession() async throws {
-        try await TestApp.run { api in
+    @Test("DELETE /auth/sessions/{id} revokes that login at once; anything not the caller's live login is 404", arguments: TestBackend.servers)
+    func deleteSession(_ backend: TestBackend) async throws {
+        try await TestApp.run(on: backend) { api in
             let a = try await api.register("ann")
             let b = try await Self.login(api, "ann")
             let stranger = try await api.register("stranger")
@@ -90,9 +91,9 @@ struct SessionAPITests {
         }
     }
 
-    @Test("POST /auth/logout-all revokes every other login and says how many")
-    func logoutAll() async throws {
-        try await TestApp.run { api in
+    @Test("POST /auth/logout-all revokes every other login and says how many", arguments: TestBackend.servers)
+    func logoutAll(_ backend: TestBackend) async throws {
+        try await TestApp.run(on: backend) { api in
             let a = try await api.register("lou")
             let b = try await Self.login(api, "lou")
             let c = try await Self.login(api, "lou")
@@ -112,9 +113,9 @@ struct SessionAPITests {
         }
     }
 
-    @Test("POST /auth/password checks the current password, validates the new one and revokes every other login")
-    func changePassword() async throws {
-        try await TestApp.run { api in
+    @Test("POST /auth/password checks the current password, validates the new one and revokes every other login", arguments: TestBackend.servers)
+    func changePassword(_ backend: TestBackend) async throws {
+        try await TestApp.run(on: backend) { api in
             let a = try await api.register("pat", password: "old password")
             let b = try await Self.login(api, "pat", password: "old password")
             let path = "/api/v1/auth/password"
@@ -150,9 +151,9 @@ struct SessionAPITests {
         }
     }
 
-    @Test("a wrong current password counts against the per-username login failure limit")
-    func passwordChangeIsRateLimited() async throws {
-        try await TestApp.run(configure: { $0.rateLimits.loginFailuresPerUsername = RateLimit(burst: 3, per: .seconds(600)) }) { api in
+    @Test("a wrong current password counts against the per-username login failure limit", arguments: TestBackend.servers)
+    func passwordChangeIsRateLimited(_ backend: TestBackend) async throws {
+        try await TestApp.run(on: backend, configure: { $0.rateLimits.loginFailuresPerUsername = RateLimit(burst: 3, per: .seconds(600)) }) { api in
             let a = try await api.register("rita", password: "right password")
             let body = api.json(["currentPassword": "wrong password", "newPassword": "new password"])
             var statuses: [Int] = []
@@ -170,7 +171,7 @@ struct SessionAPITests {
         (.post, "/api/v1/auth/password"),
     ])
     func needAuthentication(method: HTTPRequest.Method, path: String) async throws {
-        try await TestApp.run(on: .sqlite) { api in
+        try await TestApp.run(on: .sqliteFile) { api in
             let a = try await api.register("una")
             let body = method == .post ? #"{"currentPassword":"correct horse","newPassword":"new password"}"# : nil
             for token in [nil, "garbage"] as [String?] {

@@ -1,11 +1,12 @@
+import ChatTestSupport
 import Foundation
 import Testing
 
 @Suite("REST: users")
 struct UserAPITests {
-    @Test("list is ordered by username, pages with a cursor, and q matches username or display-name prefix")
-    func listAndSearch() async throws {
-        try await TestApp.run { api in
+    @Test("list is ordered by username, pages with a cursor, and q matches username or display-name prefix", arguments: TestBackend.servers)
+    func listAndSearch(_ backend: TestBackend) async throws {
+        try await TestApp.run(on: backend) { api in
             let me = try await api.register("zed")
             for name in ["bob", "alice", "carl", "Bea", "dora"] { _ = try await api.register(name) }
             _ = try await api.register("xavier", displayName: "Bertrand Russell")
@@ -37,9 +38,9 @@ struct UserAPITests {
         }
     }
 
-    @Test("get by id; unknown or malformed ids are 404; bad limits and cursors are 400")
-    func getAndErrors() async throws {
-        try await TestApp.run { api in
+    @Test("get by id; unknown or malformed ids are 404; bad limits and cursors are 400", arguments: TestBackend.servers)
+    func getAndErrors(_ backend: TestBackend) async throws {
+        try await TestApp.run(on: backend) { api in
             let ann = try await api.register("ann")
             let got = try await api.request(.get, "/api/v1/users/\(ann.id)", token: ann.accessToken)
             #expect(got.status == 200)

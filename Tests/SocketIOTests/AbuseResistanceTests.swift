@@ -10,6 +10,7 @@ import HummingbirdTesting
 import NIOCore
 import Synchronization
 import Testing
+import WebSocketTestSupport
 
 @testable import SocketIO
 

@@ -4,6 +4,7 @@ import HummingbirdTesting
 import HummingbirdWSClient
 import NIOCore
 import Testing
+import WebSocketTestSupport
 
 @testable import SocketIO
 

@@ -24,9 +24,12 @@ public func buildChatApplication(config: ServerConfig, logger: Logger) async thr
         server: .socketIO(io, requestTimeout: .seconds(config.requestTimeout)),
         configuration: .init(address: .hostname(config.host, port: config.port), serverName: "chatone"),
         // Shut down in reverse: the HTTP server stops taking connections and finishes the requests in flight, the
-        // socket server closes what is left (its disconnect hooks still write lastSeenAt), and the database closes
-        // last, once presence has stored every offline still in its grace.
-        services: [DatabaseService(backend: services.backend, presence: services.presence, logger: logger), io],
+        // socket server closes what is left (its disconnect hooks still write lastSeenAt), the database closes once
+        // presence has stored every offline still in its grace, and the bcrypt threads stop last.
+        services: [
+            ThreadPoolService(pool: services.bcryptPool, name: "bcrypt", logger: logger),
+            DatabaseService(backend: services.backend, presence: services.presence, logger: logger), io,
+        ],
         logger: logger)
     return ChatApplication(application: application, io: io, shutdownGrace: config.shutdownGrace, logger: logger)
 }

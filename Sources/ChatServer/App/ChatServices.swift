@@ -23,18 +23,20 @@ public struct ChatServices: Sendable {
     let realtime: RealtimeHub
     /// Sockets per login; told by ``AuthService`` about every revoked login, whose sockets it then disconnects.
     let sessionSockets: SessionSocketRegistry
+    /// The threads bcrypt runs on, started here; the application's ``ThreadPoolService`` shuts them down.
+    let bcryptPool: NIOThreadPool
 
     /// Opens the database, applies migrations and wires the services.
     public static func start(config: ServerConfig, jwtSecret: String, logger: Logger) async throws -> ChatServices {
         let backend = try await ChatDatabase.open(config.databaseURL, options: config.databaseOptions, logger: logger)
+        let bcryptThreads = max(2, System.coreCount)
+        let bcryptPool = NIOThreadPool(numberOfThreads: bcryptThreads)
+        bcryptPool.start()
         do {
             try await Migrator(backend: backend, logger: logger).migrate()
             let store = SQLChatStore(backend: backend)
             let ids = IDGenerator()
             let limits = RateLimits(config.rateLimits)
-            let bcryptThreads = max(2, System.coreCount)
-            let bcryptPool = NIOThreadPool(numberOfThreads: bcryptThreads)
-            bcryptPool.start()
             let signer = try await AccessTokenSigner(secret: jwtSecret, timeToLive: config.accessTokenTTL)
             let auth = AuthService(
                 store: store, hasher: PasswordHasher(cost: config.bcryptCost, threadPool: bcryptPool, maxQueued: config.bcryptQueueLimit ?? 4 * bcryptThreads),
@@ -59,8 +61,9 @@ public struct ChatServices: Sendable {
             return ChatServices(
                 store: store, backend: backend, auth: auth, users: UserService(store: store), conversations: conversations,
                 messages: messages, presence: presence, isOnline: { presence.isOnline($0) }, limits: limits, realtime: realtime,
-                sessionSockets: sessionSockets)
+                sessionSockets: sessionSockets, bcryptPool: bcryptPool)
         } catch {
+            try? await bcryptPool.shutdownGracefully()
             await backend.shutdown()
             throw error
         }

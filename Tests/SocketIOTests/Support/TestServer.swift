@@ -2,6 +2,7 @@ import Hummingbird
 import HummingbirdTesting
 import Logging
 import NIOCore
+import WebSocketTestSupport
 @testable import SocketIO
 
 /// Runs a live Hummingbird application serving `io` on a free loopback port for the duration of `body`.

@@ -3,18 +3,18 @@ import Logging
 import NIOCore
 
 /// A raw WebSocket client for tests: send text/binary frames, read frames with a timeout.
-final class WSTestConnection: Sendable {
-    enum Outgoing: Sendable {
+public final class WSTestConnection: Sendable {
+    public enum Outgoing: Sendable {
         case text(String)
         case binary(ByteBuffer)
         case close
     }
 
-    let inbox = MessageInbox()
+    public let inbox = MessageInbox()
     private let outgoing: AsyncStream<Outgoing>.Continuation
     private let task: Task<Void, Never>
 
-    init(url: String) {
+    public init(url: String) {
         let (stream, continuation) = AsyncStream<Outgoing>.makeStream()
         self.outgoing = continuation
         let inbox = self.inbox
@@ -42,17 +42,17 @@ final class WSTestConnection: Sendable {
         }
     }
 
-    func send(_ text: String) { outgoing.yield(.text(text)) }
-    func send(binary bytes: [UInt8]) { outgoing.yield(.binary(ByteBuffer(bytes: bytes))) }
-    func close() { outgoing.yield(.close) }
+    public func send(_ text: String) { outgoing.yield(.text(text)) }
+    public func send(binary bytes: [UInt8]) { outgoing.yield(.binary(ByteBuffer(bytes: bytes))) }
+    public func close() { outgoing.yield(.close) }
 
     /// The next frame, or `nil` on close/timeout.
-    func next(timeout: Duration = .seconds(10)) async -> WebSocketMessage? {
+    public func next(timeout: Duration = .seconds(10)) async -> WebSocketMessage? {
         await inbox.next(timeout: timeout)
     }
 
     /// The next text frame that is not an Engine.IO ping (pings are answered).
-    func nextText(timeout: Duration = .seconds(10)) async -> String? {
+    public func nextText(timeout: Duration = .seconds(10)) async -> String? {
         while let message = await next(timeout: timeout) {
             guard case .text(let text) = message else { continue }
             if text == "2" {
@@ -65,7 +65,7 @@ final class WSTestConnection: Sendable {
     }
 
     /// Waits until the server closes the connection (answering pings meanwhile); `false` on timeout.
-    func waitForClose(timeout: Duration = .seconds(10)) async -> Bool {
+    public func waitForClose(timeout: Duration = .seconds(10)) async -> Bool {
         let deadline = ContinuousClock.now.advanced(by: timeout)
         while ContinuousClock.now < deadline {
             if await inbox.isFinished { return true }

@@ -1,13 +1,13 @@
 import HummingbirdWSClient
 
 /// Buffers WebSocket messages received by a test client and hands them out with a timeout.
-actor MessageInbox {
+public actor MessageInbox {
     private var buffered: [WebSocketMessage] = []
     private var finished = false
     private var waiter: (id: Int, continuation: CheckedContinuation<WebSocketMessage?, Never>)?
     private var nextWaiterID = 0
 
-    func deliver(_ message: WebSocketMessage) {
+    public func deliver(_ message: WebSocketMessage) {
         if let waiter {
             self.waiter = nil
             waiter.continuation.resume(returning: message)
@@ -16,7 +16,7 @@ actor MessageInbox {
         }
     }
 
-    func finish() {
+    public func finish() {
         finished = true
         if let waiter {
             self.waiter = nil
@@ -24,10 +24,10 @@ actor MessageInbox {
         }
     }
 
-    var isFinished: Bool { finished && buffered.isEmpty }
+    public var isFinished: Bool { finished && buffered.isEmpty }
 
     /// The next message, or `nil` when the connection closed or nothing came within `timeout`.
-    func next(timeout: Duration) async -> WebSocketMessage? {
+    public func next(timeout: Duration) async -> WebSocketMessage? {
         if !buffered.isEmpty { return buffered.removeFirst() }
         if finished { return nil }
         nextWaiterID += 1

@@ -1,11 +1,12 @@
 import ChatCore
 import ChatSQL
+import ChatTestSupport
 import Foundation
 import Logging
 import Synchronization
 import Testing
 
-/// PresenceService and the contacts query over a real SQLite file.
+/// PresenceService and the contacts query over a real store on every backend.
 @Suite struct PresenceServiceTests {
     /// Everything the publisher was handed, in order.
     final class Published: Sendable {
@@ -15,12 +16,13 @@ import Testing
         func changes(of user: Int64) -> [Bool] { all.filter { $0.change.userID == user }.map(\.change.online) }
     }
 
-    @Test func onlineAtTheFirstConnectionOfflineAfterTheLast() async throws {
-        try await RealtimeTestStore.with { store, ids in
-            let alice = try await store.insertUser(RealtimeTestStore.newUser("alice", ids))
-            let bob = try await store.insertUser(RealtimeTestStore.newUser("bob", ids))
-            _ = try await store.findOrCreateDirectConversation(RealtimeTestStore.direct(alice.id, bob.id, ids))
-            let presence = PresenceService(store: store, logger: RealtimeTestStore.logger)
+    @Test(arguments: TestBackend.all)
+    func onlineAtTheFirstConnectionOfflineAfterTheLast(_ backend: TestBackend) async throws {
+        try await backend.withStore { store, _ in
+            let alice = try await store.insertUser(Fixtures.user("alice"))
+            let bob = try await store.insertUser(Fixtures.user("bob"))
+            _ = try await store.findOrCreateDirectConversation(Fixtures.direct(alice.id, bob.id))
+            let presence = PresenceService(store: store, logger: TestBackend.logger)
             let published = Published()
             presence.setPublisher { published.append($0, $1) }
 
@@ -46,10 +48,11 @@ import Testing
         }
     }
 
-    @Test func aDisconnectWithoutAConnectChangesNothing() async throws {
-        try await RealtimeTestStore.with { store, ids in
-            let alice = try await store.insertUser(RealtimeTestStore.newUser("alice", ids))
-            let presence = PresenceService(store: store, logger: RealtimeTestStore.logger)
+    @Test(arguments: TestBackend.all)
+    func aDisconnectWithoutAConnectChangesNothing(_ backend: TestBackend) async throws {
+        try await backend.withStore { store, _ in
+            let alice = try await store.insertUser(Fixtures.user("alice"))
+            let presence = PresenceService(store: store, logger: TestBackend.logger)
             let published = Published()
             presence.setPublisher { published.append($0, $1) }
             #expect(!presence.disconnected(userID: alice.id))
@@ -60,17 +63,18 @@ import Testing
         }
     }
 
-    @Test func theAudienceIsEveryoneSharingAConversationAndNobodyElse() async throws {
-        try await RealtimeTestStore.with { store, ids in
+    @Test(arguments: TestBackend.all)
+    func theAudienceIsEveryoneSharingAConversationAndNobodyElse(_ backend: TestBackend) async throws {
+        try await backend.withStore { store, _ in
             var users: [String: Int64] = [:]
             for name in ["alice", "bob", "carol", "dave", "stranger"] {
-                users[name] = try await store.insertUser(RealtimeTestStore.newUser(name, ids)).id
+                users[name] = try await store.insertUser(Fixtures.user(name)).id
             }
             let (alice, bob, carol, dave, stranger) = (users["alice"]!, users["bob"]!, users["carol"]!, users["dave"]!, users["stranger"]!)
             for (a, b) in [(alice, bob), (carol, alice), (bob, carol), (dave, carol)] {
-                _ = try await store.findOrCreateDirectConversation(RealtimeTestStore.direct(a, b, ids))
+                _ = try await store.findOrCreateDirectConversation(Fixtures.direct(a, b))
             }
-            let presence = PresenceService(store: store, logger: RealtimeTestStore.logger)
+            let presence = PresenceService(store: store, logger: TestBackend.logger)
             #expect(Set(try await presence.audience(of: alice)) == [bob, carol])
             #expect(try await presence.audience(of: alice).count == 2, "no duplicates")
             #expect(Set(try await presence.audience(of: carol)) == [alice, bob, dave])
@@ -80,11 +84,12 @@ import Testing
         }
     }
 
-    @Test func concurrentConnectsAndDisconnectsArePublishedInTheOrderTheyHappened() async throws {
-        try await RealtimeTestStore.with { store, ids in
+    @Test(arguments: TestBackend.all)
+    func concurrentConnectsAndDisconnectsArePublishedInTheOrderTheyHappened(_ backend: TestBackend) async throws {
+        try await backend.withStore { store, _ in
             var userIDs: [Int64] = []
-            for n in 0..<8 { userIDs.append(try await store.insertUser(RealtimeTestStore.newUser("user\(n)", ids)).id) }
-            let presence = PresenceService(store: store, logger: RealtimeTestStore.logger)
+            for n in 0..<8 { userIDs.append(try await store.insertUser(Fixtures.user("user\(n)")).id) }
+            let presence = PresenceService(store: store, logger: TestBackend.logger)
             let published = Published()
             presence.setPublisher { change, audience in
                 // A slow publisher widens every window in which a later change could overtake an earlier one.
@@ -123,21 +128,22 @@ import Testing
 
     /// Alice and bob share a conversation; `presence` has the given grace and records into `published`.
     private func withContacts(
-        grace: Duration, _ body: @escaping (SQLChatStore, User, PresenceService, Published) async throws -> Void
+        on backend: TestBackend, grace: Duration, _ body: @escaping (SQLChatStore, User, PresenceService, Published) async throws -> Void
     ) async throws {
-        try await RealtimeTestStore.with { store, ids in
-            let alice = try await store.insertUser(RealtimeTestStore.newUser("alice", ids))
-            let bob = try await store.insertUser(RealtimeTestStore.newUser("bob", ids))
-            _ = try await store.findOrCreateDirectConversation(RealtimeTestStore.direct(alice.id, bob.id, ids))
-            let presence = PresenceService(store: store, logger: RealtimeTestStore.logger, offlineGrace: grace)
+        try await backend.withStore { store, _ in
+            let alice = try await store.insertUser(Fixtures.user("alice"))
+            let bob = try await store.insertUser(Fixtures.user("bob"))
+            _ = try await store.findOrCreateDirectConversation(Fixtures.direct(alice.id, bob.id))
+            let presence = PresenceService(store: store, logger: TestBackend.logger, offlineGrace: grace)
             let published = Published()
             presence.setPublisher { published.append($0, $1) }
             try await body(store, alice, presence, published)
         }
     }
 
-    @Test func aReconnectWithinTheGraceAnnouncesNothingAndWritesNothing() async throws {
-        try await withContacts(grace: .seconds(30)) { store, alice, presence, published in
+    @Test(arguments: TestBackend.all)
+    func aReconnectWithinTheGraceAnnouncesNothingAndWritesNothing(_ backend: TestBackend) async throws {
+        try await withContacts(on: backend, grace: .seconds(30)) { store, alice, presence, published in
 
             #expect(presence.connected(userID: alice.id))
             await presence.settle()
@@ -156,8 +162,9 @@ import Testing
         }
     }
 
-    @Test func offlineIsAnnouncedOnceTheGracePassesWithTheTimeOfTheDisconnect() async throws {
-        try await withContacts(grace: .milliseconds(300)) { store, alice, presence, published in
+    @Test(arguments: TestBackend.all)
+    func offlineIsAnnouncedOnceTheGracePassesWithTheTimeOfTheDisconnect(_ backend: TestBackend) async throws {
+        try await withContacts(on: backend, grace: .milliseconds(300)) { store, alice, presence, published in
 
             presence.connected(userID: alice.id)
             await presence.settle()
@@ -179,10 +186,11 @@ import Testing
         }
     }
 
-    @Test func settleAnnouncesOfflineChangesStillInTheirGrace() async throws {
-        try await RealtimeTestStore.with { store, ids in
-            let alice = try await store.insertUser(RealtimeTestStore.newUser("alice", ids))
-            let presence = PresenceService(store: store, logger: RealtimeTestStore.logger, offlineGrace: .seconds(60))
+    @Test(arguments: TestBackend.all)
+    func settleAnnouncesOfflineChangesStillInTheirGrace(_ backend: TestBackend) async throws {
+        try await backend.withStore { store, _ in
+            let alice = try await store.insertUser(Fixtures.user("alice"))
+            let presence = PresenceService(store: store, logger: TestBackend.logger, offlineGrace: .seconds(60))
             let published = Published()
             presence.setPublisher { published.append($0, $1) }
             presence.connected(userID: alice.id)
