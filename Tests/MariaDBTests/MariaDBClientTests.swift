@@ -131,7 +131,8 @@ struct MariaDBClientTests {
                 try await group.waitForAll()
             }
             let elapsed = ContinuousClock.now - start
-            #expect(elapsed < .seconds(3), "took \(elapsed)")
+            // One after another they would take five seconds; the margin is for a loaded machine.
+            #expect(elapsed < .seconds(4), "took \(elapsed)")
             // More callers than connections wait their turn rather than fail.
             let ids = try await withThrowingTaskGroup(of: Int64.self) { group in
                 for _ in 0..<40 { group.addTask { try await client.query("SELECT CONNECTION_ID() AS id").rows.first?["id"]?.int64 ?? 0 } }

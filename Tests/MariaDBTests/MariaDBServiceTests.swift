@@ -51,7 +51,7 @@ struct MariaDBServiceTests {
             waiter.cancel()
             let start = ContinuousClock.now
             await #expect(throws: CancellationError.self) { _ = try await waiter.value }
-            #expect(ContinuousClock.now - start < .seconds(1))
+            #expect(ContinuousClock.now - start < .seconds(5))
             release.yield()
             try await holder.value
             #expect(try await client.query("SELECT 1 AS one").rows.first?["one"] == .integer(1))
