@@ -33,19 +33,8 @@ struct IdleTimeoutTests {
     /// Connects a plain blocking socket, optionally sends `bytes`, then waits up to `wait` for the
     /// server to close it. Returns the seconds until the close, or nil if it stayed open.
     func secondsUntilClosed(port: Int, sending bytes: String = "", wait: Double) throws -> Double? {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw TestFailure("socket() failed") }
+        let fd = try connectLoopback(port: port, receiveTimeout: wait)
         defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard connected == 0 else { throw TestFailure("connect() failed") }
-        var timeout = timeval(tv_sec: Int(wait), tv_usec: .init((wait - wait.rounded(.down)) * 1_000_000))
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         let payload = Array(bytes.utf8)
         if !payload.isEmpty {
             guard send(fd, payload, payload.count, 0) == payload.count else { throw TestFailure("send() failed") }
