@@ -59,11 +59,6 @@ final class SessionSocketRegistry: SessionRevocationObserver {
         }
     }
 
-    /// Sockets registered under `sessionID` now.
-    func count(of sessionID: Int64) -> Int {
-        state.withLock { $0.sockets[sessionID]?.count ?? 0 }
-    }
-
     func sessionsRevoked(_ sessionIDs: [Int64]) {
         let now = ContinuousClock.now
         let doomed = state.withLock { state -> [(Int64, SocketIOSocket)] in

@@ -25,11 +25,6 @@ final class SocketQuota: Sendable {
         return granted ? Ticket(quota: self, userID: userID) : nil
     }
 
-    /// Sockets `userID` holds now.
-    func count(of userID: Int64) -> Int {
-        counts.withLock { $0[userID, default: 0] }
-    }
-
     fileprivate func release(userID: Int64) {
         counts.withLock { counts in
             let remaining = counts[userID, default: 1] - 1
