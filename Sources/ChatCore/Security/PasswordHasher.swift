@@ -24,7 +24,12 @@ public struct PasswordHasher: Sendable {
 
     public func hash(_ password: String) async throws -> String {
         let cost = self.cost
-        return try await admission.run { try await threadPool.runIfActive { Bcrypt.hash(password, cost: cost) } }
+        return try await admission.run {
+            try await threadPool.runIfActive {
+                BackgroundThreadPriority.lowerCurrentThread()
+                return Bcrypt.hash(password, cost: cost)
+            }
+        }
     }
 
     /// Hashes running or waiting now.
@@ -33,7 +38,12 @@ public struct PasswordHasher: Sendable {
     /// Verifies `password` against `hash`, or against a dummy hash when there is no user, to keep timing equal.
     public func verify(_ password: String, against hash: String?) async throws -> Bool {
         let target = hash ?? dummyHash
-        let matches = try await admission.run { try await threadPool.runIfActive { Bcrypt.verify(password, hash: target) } }
+        let matches = try await admission.run {
+            try await threadPool.runIfActive {
+                BackgroundThreadPriority.lowerCurrentThread()
+                return Bcrypt.verify(password, hash: target)
+            }
+        }
         return matches && hash != nil
     }
 }
