@@ -59,6 +59,16 @@ final class SocketIOClient: EngineIOSocketDelegate {
         /// Set once the disconnect handlers ran after the connection closed.
         var finished = false
         var finishWaiters: [CheckedContinuation<Void, Never>] = []
+
+        /// Removes the client packets that have not started and frees their places in the queue; returns the
+        /// readers waiting for room, which the caller wakes outside the lock (nothing will be admitted any more).
+        mutating func dropUnstartedClientPackets() -> [CheckedContinuation<Void, Never>] {
+            let before = work.count
+            work.removeAll { $0.isClientPacket }
+            pendingPackets -= before - work.count
+            defer { roomWaiters = [] }
+            return roomWaiters
+        }
     }
 
     init(engine: EngineIOSocket, server: SocketIOServer) {
@@ -150,13 +160,9 @@ final class SocketIOClient: EngineIOSocketDelegate {
             state.closed = true
             // Client packets not started yet are dropped: nobody is there to answer, and a client that
             // queued thousands of them before leaving must not keep the server busy after it left.
-            let before = state.work.count
-            state.work.removeAll { $0.isClientPacket }
-            state.pendingPackets -= before - state.work.count
-            defer { state.roomWaiters = [] }
-            return state.roomWaiters
+            return state.dropUnstartedClientPackets()
         }
-        for waiter in waiters { waiter.resume() }
+        wakeRoomWaiters(waiters)
         start(.closed(SocketIODisconnectReason(engineReason: reason)))
     }
 
@@ -298,11 +304,7 @@ final class SocketIOClient: EngineIOSocketDelegate {
     func drainAndClose() async {
         let roomWaiters = state.withLock { state in
             state.shuttingDown = true
-            let before = state.work.count
-            state.work.removeAll { $0.isClientPacket }
-            state.pendingPackets -= before - state.work.count
-            defer { state.roomWaiters = [] }
-            return state.roomWaiters
+            return state.dropUnstartedClientPackets()
         }
         wakeRoomWaiters(roomWaiters)
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
