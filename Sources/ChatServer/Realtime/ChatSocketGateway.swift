@@ -33,6 +33,8 @@ struct ChatSocketGateway: Sendable {
         namespace.onDisconnect { socket, reason in disconnected(socket, reason: reason) }
         // The ack carries the message's bytes made at commit, the same ones every member's socket receives.
         namespace.on(RealtimeEvent.messageSend) { event in await SocketAck.respond(to: event, logger: logger, encoded: { try await send(event) }) }
+        namespace.on(RealtimeEvent.messageEdit) { event in await SocketAck.respond(to: event, logger: logger) { try await edit(event) } }
+        namespace.on(RealtimeEvent.messageDelete) { event in await SocketAck.respond(to: event, logger: logger) { try await delete(event) } }
         namespace.on(RealtimeEvent.messageRead) { event in await SocketAck.respond(to: event, logger: logger) { try await read(event) } }
         namespace.on(RealtimeEvent.typing) { event in await SocketAck.respond(to: event, logger: logger) { try await typing(event) } }
         namespace.on(RealtimeEvent.authRenew) { event in await SocketAck.respond(to: event, logger: logger) { try await renew(event) } }
@@ -105,8 +107,27 @@ struct ChatSocketGateway: Sendable {
         case (_?, _?): throw ChatError.validation("give conversationId or toUserId, not both", field: "toUserId")
         }
         let appended = try await services.realtime.send(
-            callerID: caller, to: target, content: payload.content, clientMessageID: payload.clientMessageId, fromSocket: event.socket.id)
+            callerID: caller, to: target, content: payload.content, clientMessageID: payload.clientMessageId, replyToSeq: payload.replyToSeq?.value,
+            fromSocket: event.socket.id)
         return APIMessage.encoded(appended)
+    }
+
+    /// The ack answers with the edited message; `message:updated` reaches every socket of every member, this one
+    /// included, from the appender's delivery stage before the ack.
+    private func edit(_ event: SocketIOEvent) async throws -> APIMessage {
+        let caller = try callerID(event)
+        let payload = try SocketAck.payload(SocketPayload.Edit.self, of: event)
+        let conversationID = try Validator.id(payload.conversationId, resource: "conversation")
+        let change = try await services.messages.edit(callerID: caller, conversationID: conversationID, seq: payload.seq.value, content: payload.content)
+        return APIMessage(change.message)
+    }
+
+    private func delete(_ event: SocketIOEvent) async throws -> APIMessage {
+        let caller = try callerID(event)
+        let payload = try SocketAck.payload(SocketPayload.Delete.self, of: event)
+        let conversationID = try Validator.id(payload.conversationId, resource: "conversation")
+        let change = try await services.messages.delete(callerID: caller, conversationID: conversationID, seq: payload.seq.value)
+        return APIMessage(change.message)
     }
 
     private func read(_ event: SocketIOEvent) async throws -> APIReadState {
