@@ -1,4 +1,3 @@
-import NIOCore
 
 /// A change to a stored message, as it was committed: the message afterwards and who should hear of it.
 public struct MessageChange: Sendable, Equatable {

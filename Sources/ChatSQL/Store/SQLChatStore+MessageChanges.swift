@@ -56,8 +56,8 @@ extension SQLChatStore {
                 kind = .deleted
             case .addReaction(let userID, let emoji):
                 let next = try await db.raw(
-                    "SELECT COALESCE(MAX(position), 0) + 1 AS next FROM message_reactions WHERE message_id = \(bind: message.id)"
-                ).first(decodingColumn: "next", as: Int64.self) ?? 1
+                    "SELECT COALESCE(MAX(position), 0) + 1 AS next_position FROM message_reactions WHERE message_id = \(bind: message.id)"
+                ).first(decodingColumn: "next_position", as: Int64.self) ?? 1
                 try await db.raw(
                     """
                     INSERT INTO message_reactions (message_id, emoji, user_id, position, created_at)
