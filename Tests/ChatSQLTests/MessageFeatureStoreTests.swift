@@ -142,7 +142,7 @@ struct MessageFeatureStoreTests {
             #expect(!repeatRemove.changed)
             for i in 0..<18 { _ = try await s.messages.react(callerID: u[1], conversationID: id, seq: m.seq, emoji: "e\(i)", add: true) }
             await #expect(throws: ChatError.validation("a message has at most 20 different emoji", field: "emoji")) {
-                _ = try await s.messages.react(callerID: u[1], conversationID: id, seq: m.seq, emoji: "one-too-many", add: true)
+                _ = try await s.messages.react(callerID: u[1], conversationID: id, seq: m.seq, emoji: "x20", add: true)
             }
             // An emoji already there may still gain users.
             #expect(try await s.messages.react(callerID: u[1], conversationID: id, seq: m.seq, emoji: "👍🏽", add: true).changed)
@@ -172,7 +172,8 @@ struct MessageFeatureStoreTests {
                 }
                 let stored = try await store.messages(conversationID: id, range: .after(m.seq - 1), limit: 1)[0]
                 #expect(stored.isDeleted && stored.content == nil && stored.reactions.isEmpty, "round \(round): \(stored)")
-                #expect(try await s.search(u[0], "edited").isEmpty && (try await s.search(u[0], "round")).isEmpty)
+                #expect(try await s.search(u[0], "edited").isEmpty)
+                #expect(try await s.search(u[0], "round").isEmpty)
             }
         }
     }

@@ -213,8 +213,8 @@ struct MessageFeatureAPITests {
                 #expect(reactions["reactions"]?.array?.first?["emoji"]?.string == "👍")
                 #expect(try await socket.event("message:deleted") == delete["data"])
             }
-            let refused = try await benPhone.emit("message:edit", #"{"conversationId":"\#(id)","seq":2,"content":"x"}"#)
-            #expect(refused["success"]?.bool == false)
+            let refused = try await benPhone.emit("message:edit", #"{"conversationId":"\#(id)","seq":99,"content":"x"}"#)
+            #expect(refused["error"]?["code"]?.string == "NOT_FOUND")
             let notMine = try await benPhone.emit("message:delete", #"{"conversationId":"\#(id)","seq":1}"#)
             #expect(notMine["error"]?["code"]?.string == "FORBIDDEN")
             let badSeq = try await benPhone.emit("message:edit", #"{"conversationId":"\#(id)","seq":"x","content":"x"}"#)

@@ -1,4 +1,3 @@
-
 /// A change to a stored message, as it was committed: the message afterwards and who should hear of it.
 public struct MessageChange: Sendable, Equatable {
     /// Which real-time event the change is.

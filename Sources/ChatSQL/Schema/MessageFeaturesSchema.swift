@@ -6,8 +6,10 @@ import SQLKit
 /// - A tombstone keeps its row (its `seq` stays taken) with `deleted_at` set and `content` emptied: the column
 ///   stays NOT NULL because SQLite cannot relax a column's constraint in place, and an empty text is also what
 ///   takes the message out of the search index on every engine.
-/// - Reactions are one row per (message, emoji, user); `position` orders them as they were added, so a message's
-///   emoji come out in the order each was first used and each emoji's users in the order they reacted.
+/// - Reactions are one row per (message, emoji, user). `emoji_position` is the emoji's place on the message, fixed
+///   when the emoji is first used (and kept while anyone still reacts with it); `position` orders the rows as they
+///   were added. So a message's emoji come out in the order each was first used, each emoji's users in the order
+///   they reacted.
 /// - Blocks are one row per (blocker, blocked), found by either side.
 /// - Search is the engine's own full-text index. SQLite: an FTS5 table without a copy of the text
 ///   (`content=''`, `contentless_delete=1`) keyed by the message id and kept current by triggers, so no code
@@ -25,13 +27,15 @@ enum MessageFeaturesSchema {
             .column("message_id", type: .bigint, .notNull)
             .column("emoji", type: ColumnType.key(64, flavor), .notNull)
             .column("user_id", type: .bigint, .notNull)
+            .column("emoji_position", type: .bigint, .notNull)
             .column("position", type: .bigint, .notNull)
             .column("created_at", type: .bigint, .notNull)
             .primaryKey("message_id", "emoji", "user_id")
             .foreignKey(["message_id"], references: "messages", ["id"], onDelete: .cascade)
             .foreignKey(["user_id"], references: "users", ["id"], onDelete: .cascade)
             .run()
-        try await db.create(index: "message_reactions_order").on("message_reactions").column("message_id").column("position").run()
+        try await db.create(index: "message_reactions_order").on("message_reactions").column("message_id").column("emoji_position")
+            .column("position").run()
 
         try await db.create(table: "blocks")
             .column("blocker_id", type: .bigint, .notNull)

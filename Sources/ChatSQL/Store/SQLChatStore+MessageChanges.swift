@@ -55,13 +55,22 @@ extension SQLChatStore {
                 message.reactions = []
                 kind = .deleted
             case .addReaction(let userID, let emoji):
-                let next = try await db.raw(
-                    "SELECT COALESCE(MAX(position), 0) + 1 AS next_position FROM message_reactions WHERE message_id = \(bind: message.id)"
-                ).first(decodingColumn: "next_position", as: Int64.self) ?? 1
+                // An emoji already on the message keeps its place; a new one goes last.
+                let positions = try await db.raw(
+                    """
+                    SELECT COALESCE(MAX(position), 0) + 1 AS next_position, COALESCE(MAX(emoji_position), 0) + 1 AS next_emoji_position,
+                           MIN(CASE WHEN emoji = \(bind: emoji) THEN emoji_position END) AS emoji_position
+                    FROM message_reactions WHERE message_id = \(bind: message.id)
+                    """
+                ).first()
+                let next = try positions?.decode(column: "next_position", as: Int64.self) ?? 1
+                let emojiPosition =
+                    try positions?.decode(column: "emoji_position", as: Int64?.self)
+                    ?? positions?.decode(column: "next_emoji_position", as: Int64.self) ?? 1
                 try await db.raw(
                     """
-                    INSERT INTO message_reactions (message_id, emoji, user_id, position, created_at)
-                    VALUES (\(bind: message.id), \(bind: emoji), \(bind: userID), \(bind: next), \(bind: now))
+                    INSERT INTO message_reactions (message_id, emoji, user_id, emoji_position, position, created_at)
+                    VALUES (\(bind: message.id), \(bind: emoji), \(bind: userID), \(bind: emojiPosition), \(bind: next), \(bind: now))
                     """
                 ).run()
                 message = try await Self.withReactions([message], on: db)[0]

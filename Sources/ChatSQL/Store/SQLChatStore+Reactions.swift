@@ -9,7 +9,7 @@ extension SQLChatStore {
         let rows = try await db.raw(
             """
             SELECT message_id, emoji, user_id FROM message_reactions
-            WHERE message_id IN (\(binds: messages.map(\.id))) ORDER BY message_id, position
+            WHERE message_id IN (\(binds: messages.map(\.id))) ORDER BY message_id, emoji_position, position
             """
         ).all()
         guard !rows.isEmpty else { return messages }
@@ -19,7 +19,7 @@ extension SQLChatStore {
             let emoji = try row.decode(column: "emoji", as: String.self)
             let userID = try row.decode(column: "user_id", as: Int64.self)
             var reactions = byMessage[messageID] ?? []
-            // Rows come in the order they were added, so an emoji's first row fixes its place in the list.
+            // Rows come grouped by emoji in the order the emoji were first used, users in the order they reacted.
             if let index = reactions.firstIndex(where: { $0.emoji.unicodeScalars.elementsEqual(emoji.unicodeScalars) }) {
                 reactions[index].userIDs.append(userID)
             } else {
