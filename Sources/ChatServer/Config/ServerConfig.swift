@@ -28,6 +28,9 @@ public struct ServerConfig: Sendable {
     /// Seconds a graceful shutdown (SIGTERM) may take at most (`CHATONE_SHUTDOWN_GRACE`): sockets drain, sends in
     /// flight finish and are acked, presence and the database close; whatever is still running then is abandoned.
     public var shutdownGrace: TimeInterval = 10
+    /// Seconds a dropped socket's session and the events it misses are kept for Socket.IO connection state recovery
+    /// (`CHATONE_RECOVERY_WINDOW`, 2 minutes by default); 0 turns recovery off.
+    public var recoveryWindow: TimeInterval = 120
 
     /// The engine settings for ``ChatDatabase/open(_:options:logger:)``.
     public var databaseOptions: DatabaseOptions { DatabaseOptions(sqliteSynchronous: sqliteSynchronous) }
@@ -99,6 +102,16 @@ public struct ServerConfig: Sendable {
                 throw invalid("CHATONE_SHUTDOWN_GRACE", "a number of seconds from 1 to 3600")
             }
             config.shutdownGrace = seconds
+        }
+        if let text = env["CHATONE_RECOVERY_WINDOW"], !text.isEmpty {
+            if ["off", "false", "no"].contains(text.lowercased()) {
+                config.recoveryWindow = 0
+            } else {
+                guard let seconds = Double(text), seconds.isFinite, (0...3600).contains(seconds) else {
+                    throw invalid("CHATONE_RECOVERY_WINDOW", "a number of seconds from 0 to 3600, or off")
+                }
+                config.recoveryWindow = seconds
+            }
         }
         try config.readLimits(env)
         return config
