@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 import NIOCore
 import Synchronization
 
@@ -38,7 +38,7 @@ public final class SocketIOMemoryRecoveryStore: SocketIORecoveryStore {
 
     public init(configuration: SocketIORecoveryConfiguration = .init()) {
         self.configuration = configuration
-        self.prefix = SessionID.make().prefix(8) + "-"
+        self.prefix = String(SessionID.make().prefix(8)) + "-"
     }
 
     /// Events kept now (for tests and metrics).

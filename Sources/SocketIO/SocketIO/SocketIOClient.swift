@@ -382,7 +382,7 @@ final class SocketIOClient: EngineIOSocketDelegate {
         if let recovery = namespace.recovery {
             // Between two recorded events: each is either in the replay or delivered live, never neither nor both.
             await namespace.ordered.run {
-                await open(socket, namespace: namespace, recovery: recovery, offset: auth?["offset"]?.stringValue)
+                await openSocket(socket, namespace: namespace, recovery: recovery, offset: auth?["offset"]?.stringValue)
             }
         } else {
             socket.markConnected()
@@ -394,7 +394,7 @@ final class SocketIOClient: EngineIOSocketDelegate {
 
     /// Connects a socket with recovery on: restores the dropped session it took over if every event it missed can be
     /// told, and otherwise starts a new session; answers CONNECT with `sid`, `pid` and `recovered`, then replays.
-    private func open(_ socket: SocketIOSocket, namespace: SocketIONamespace, recovery: SocketIORecovery, offset: String?) async {
+    private func openSocket(_ socket: SocketIOSocket, namespace: SocketIONamespace, recovery: SocketIORecovery, offset: String?) async {
         var missed: [SocketIOPacket] = []
         if let dropped = socket.recoveryCandidate, let events = await recovery.missedEvents(of: dropped, after: offset) {
             missed = events
