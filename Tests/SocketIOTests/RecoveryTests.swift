@@ -62,7 +62,7 @@ struct RecoveryTests {
     func offsets() async throws {
         let io = makeServer()
         io.of("/").on("ping-me") { event in
-            _ = try? await event.socket.emitWithAck("with-ack", "x", timeout: .seconds(5))
+            _ = try? await event.socket.emitWithAck("with-ack", "x", timeout: .milliseconds(500))
         }
         try await withLiveServer(io) { port, _ in
             let client = try await connect(port)
@@ -312,7 +312,8 @@ struct RecoveryTests {
             var current = client
             // Drop and recover twice while the senders run, then read to the end.
             for round in 0..<3 {
-                _ = await eventually { io.of("/").socket(id: current.sid) == nil }
+                let previous = current.sid
+                _ = await eventually { io.of("/").socket(id: previous) == nil }
                 let offset = received.last?.last ?? .null
                 current = try await connect(port, auth: ["pid": .string(current.pid ?? ""), "offset": offset])
                 #expect(current.recovered)
