@@ -335,6 +335,11 @@ struct RecoveryTests {
                 next[sender] = index + 1
             }
             #expect(inOrder)
+            // Each connection saw the offsets rising (the memory store's offsets end in its counter): events reach a
+            // socket in the order they were recorded, which is what makes "everything after my last offset" exact.
+            let counters = received.compactMap { $0.last?.stringValue?.split(separator: "-").last.flatMap { Int($0) } }
+            #expect(counters.count == received.count)
+            #expect(zip(counters, counters.dropFirst()).allSatisfy { $0 < $1 })
             #expect(received.count == senders * perSender)
             #expect(next == [Int](repeating: perSender, count: senders))
         }
