@@ -24,9 +24,9 @@ class RawSocket:
         assert opening.startswith("0{"), opening
         self.ws.send("40" + json.dumps(auth))
         reply = self._next_packet()
-        assert reply.startswith("40") or reply.startswith("44"), reply
-        self.refused = reply.startswith("44")
-        self.reply = json.loads(reply[2:])
+        assert reply[:1] in ("0", "4"), reply  # CONNECT or CONNECT_ERROR
+        self.refused = reply.startswith("4")
+        self.reply = json.loads(reply[1:])
         self.last_offset = None
 
     @property
@@ -57,8 +57,9 @@ class RawSocket:
             assert frame.startswith("4"), frame
             return frame[1:]
 
-    def next_event(self, timeout: float = WAIT):
-        """(name, first argument) of the next event; the offset is remembered as socket.io-client does."""
+    def next_event(self, timeout: float = WAIT, skip=("presence:update",)):
+        """(name, first argument) of the next event, past those named in `skip`; the offset of every event read is
+        remembered, as socket.io-client does."""
         while True:
             packet = self._next_packet(timeout)
             if not packet.startswith("2"):
@@ -66,6 +67,8 @@ class RawSocket:
             arguments = json.loads(packet[1:])
             if self.pid and len(arguments) > 1 and isinstance(arguments[-1], str):
                 self.last_offset = arguments[-1]
+            if arguments[0] in skip:
+                continue
             return arguments[0], (arguments[1] if len(arguments) > 1 else None)
 
     def no_event_within(self, seconds: float) -> bool:
