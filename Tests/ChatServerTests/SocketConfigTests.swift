@@ -31,6 +31,8 @@ import Testing
         #expect(try ServerConfig.fromEnvironment(["CHATONE_RECOVERY_WINDOW": "30"]).recoveryWindow == 30)
         #expect(try ServerConfig.fromEnvironment(["CHATONE_RECOVERY_WINDOW": "0"]).recoveryWindow == 0)
         #expect(try ServerConfig.fromEnvironment(["CHATONE_RECOVERY_WINDOW": "off"]).recoveryWindow == 0)
+        #expect(try ServerConfig.fromEnvironment(["CHATONE_RECOVERY_MAX_EVENTS": "5000"]).recoveryMaxEvents == 5000)
+        #expect(throws: ChatError.self) { _ = try ServerConfig.fromEnvironment(["CHATONE_RECOVERY_MAX_EVENTS": "10"]) }
         for value in ["-1", "soon", "3601"] {
             #expect(throws: ChatError.self) { _ = try ServerConfig.fromEnvironment(["CHATONE_RECOVERY_WINDOW": value]) }
         }

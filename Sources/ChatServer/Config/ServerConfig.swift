@@ -31,6 +31,9 @@ public struct ServerConfig: Sendable {
     /// Seconds a dropped socket's session and the events it misses are kept for Socket.IO connection state recovery
     /// (`CHATONE_RECOVERY_WINDOW`, 2 minutes by default); 0 turns recovery off.
     public var recoveryWindow: TimeInterval = 120
+    /// Most events kept for recovery, all sockets together (`CHATONE_RECOVERY_MAX_EVENTS`); the oldest go first, and a
+    /// socket whose missed events are gone is simply new.
+    public var recoveryMaxEvents = 100_000
 
     /// The engine settings for ``ChatDatabase/open(_:options:logger:)``.
     public var databaseOptions: DatabaseOptions { DatabaseOptions(sqliteSynchronous: sqliteSynchronous) }
@@ -143,6 +146,7 @@ public struct ServerConfig: Sendable {
             ("CHATONE_SOCKET_MAX_PAYLOAD", \.socketMaxPayload, 1024...100 * 1024 * 1024),
             ("CHATONE_SOCKET_MAX_PENDING", \.socketMaxPendingSessions, 1...1_000_000),
             ("CHATONE_SOCKET_MAX_EVENTS_IN_FLIGHT", \.socketMaxEventsInFlight, 1...10_000),
+            ("CHATONE_RECOVERY_MAX_EVENTS", \.recoveryMaxEvents, 100...10_000_000),
         ]
         for (name, keyPath, range) in counts {
             guard let text = env[name], !text.isEmpty else { continue }
