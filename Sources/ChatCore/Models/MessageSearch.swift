@@ -4,11 +4,16 @@ public struct MessageSearch: Sendable, Equatable {
     public var userID: Int64
     /// Only this conversation, when given.
     public var conversationID: Int64?
-    /// The words to find, each whole; the last one also as a prefix. Only letters, marks and digits.
+    /// The words to find, each whole; the last one also as a prefix (``prefixesLastTerm``). Only letters, marks and
+    /// digits.
     public var terms: [String]
     /// Only messages older than this one (by id, which grows with time): the page cursor.
     public var beforeID: Int64?
     public var limit: Int
+
+    /// Whether the last term also matches as a prefix: only from two characters on. A one-letter prefix would
+    /// match a large share of every word of every language and buys the searcher nothing; it matches whole.
+    public var prefixesLastTerm: Bool { (terms.last?.unicodeScalars.count ?? 0) >= 2 }
 
     public init(userID: Int64, conversationID: Int64?, terms: [String], beforeID: Int64?, limit: Int) {
         self.userID = userID
