@@ -25,6 +25,8 @@ public struct ChatServices: Sendable {
     let sessionSockets: SessionSocketRegistry
     /// The threads bcrypt runs on, started here; the application's ``ThreadPoolService`` shuts them down.
     let bcryptPool: NIOThreadPool
+    /// Returns freed memory to the system after waves of disconnects (on the bcrypt pool's low-priority threads).
+    let memoryTrimmer: FreedMemoryTrimmer
 
     /// Opens the database, applies migrations and wires the services.
     public static func start(config: ServerConfig, jwtSecret: String, logger: Logger) async throws -> ChatServices {
@@ -61,7 +63,7 @@ public struct ChatServices: Sendable {
             return ChatServices(
                 store: store, backend: backend, auth: auth, users: UserService(store: store), conversations: conversations,
                 messages: messages, presence: presence, isOnline: { presence.isOnline($0) }, limits: limits, realtime: realtime,
-                sessionSockets: sessionSockets, bcryptPool: bcryptPool)
+                sessionSockets: sessionSockets, bcryptPool: bcryptPool, memoryTrimmer: FreedMemoryTrimmer(pool: bcryptPool))
         } catch {
             try? await bcryptPool.shutdownGracefully()
             await backend.shutdown()

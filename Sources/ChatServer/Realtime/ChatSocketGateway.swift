@@ -89,6 +89,7 @@ struct ChatSocketGateway: Sendable {
         session.end()
         registry.unregister(socket, sessionID: session.sessionID)
         services.presence.disconnected(userID: session.userID)
+        services.memoryTrimmer.socketClosed()
         logger.debug("socket disconnected", metadata: ["user.id": "\(session.userID)", "socket.id": "\(socket.id)", "reason": "\(reason)"])
     }
 
