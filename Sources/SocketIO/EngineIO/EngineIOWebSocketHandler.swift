@@ -75,6 +75,31 @@ final class EngineIOWebSocketHandler: ChannelInboundHandler, RemovableChannelHan
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
         switch start {
+        case .upgrade(let session):
+            self.session = session
+            probing = true
+            // A client that opens the upgrade WebSocket but never completes it must not hold the session in
+            // "upgrading" (which refuses other upgrade attempts) forever.
+            let channel = context.channel
+            timer = context.eventLoop.scheduleTask(in: TimeAmount(EngineIOServer.upgradeTimeout)) {
+                if session.isUpgradePending {
+                    session.abortUpgrade()
+                    channel.close(promise: nil)
+                }
+            }
+        case .handshake, .refuse:
+            // The first frame waits for the upgrade to complete: this handler is added while the upgrade handler still
+            // finishes, and the HTTP-only handlers in the pipeline leave it only once the upgrade-complete event
+            // passed. That happens before the current event-loop tick ends.
+            let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
+            context.eventLoop.execute { handler.value.begin() }
+        }
+    }
+
+    /// Opens the session of a handshake WebSocket (or refuses a duplicate upgrade), once the upgrade completed.
+    private func begin() {
+        guard let context, context.channel.isActive else { return }
+        switch start {
         case .handshake(let server, let request):
             guard let (session, open) = server.openSession(request: request, transport: .websocket) else {
                 // The pending sessions filled up between the upgrade decision and now: a close code that tells the
@@ -88,20 +113,12 @@ final class EngineIOWebSocketHandler: ChannelInboundHandler, RemovableChannelHan
             buffer.writeString(open)
             context.write(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .text, data: buffer)), promise: nil)
             attach(context, session)
-        case .upgrade(let session):
-            self.session = session
-            probing = true
-            // A client that opens the upgrade WebSocket but never completes it must not hold the session in
-            // "upgrading" (which refuses other upgrade attempts) forever.
-            let channel = context.channel
-            timer = context.eventLoop.scheduleTask(in: TimeAmount(EngineIOServer.upgradeTimeout)) {
-                if session.isUpgradePending {
-                    session.abortUpgrade()
-                    channel.close(promise: nil)
-                }
-            }
+            // The open packet goes out now, even when nothing else was queued.
+            context.flush()
         case .refuse:
             sendClose(context, code: .normalClosure)
+        case .upgrade:
+            break
         }
     }
 
