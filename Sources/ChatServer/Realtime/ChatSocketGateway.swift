@@ -21,6 +21,8 @@ struct ChatSocketGateway: Sendable {
     let logger: Logger
     /// Sockets per user, capped.
     let quota: SocketQuota
+    /// Counts the events clients send.
+    let metrics: ServerMetrics
     /// Sockets per login, for revocation.
     var registry: SessionSocketRegistry { services.sessionSockets }
 
@@ -32,12 +34,26 @@ struct ChatSocketGateway: Sendable {
         namespace.onConnection { socket in connected(socket) }
         namespace.onDisconnect { socket, reason in disconnected(socket, reason: reason) }
         // The ack carries the message's bytes made at commit, the same ones every member's socket receives.
-        namespace.on(RealtimeEvent.messageSend) { event in await SocketAck.respond(to: event, logger: logger, encoded: { try await send(event) }) }
-        namespace.on(RealtimeEvent.messageRead) { event in await SocketAck.respond(to: event, logger: logger) { try await read(event) } }
-        namespace.on(RealtimeEvent.typing) { event in await SocketAck.respond(to: event, logger: logger) { try await typing(event) } }
-        namespace.on(RealtimeEvent.authRenew) { event in await SocketAck.respond(to: event, logger: logger) { try await renew(event) } }
+        let metrics = self.metrics
+        namespace.on(RealtimeEvent.messageSend) { event in
+            metrics.eventReceived(event.name)
+            await SocketAck.respond(to: event, logger: logger, encoded: { try await send(event) })
+        }
+        namespace.on(RealtimeEvent.messageRead) { event in
+            metrics.eventReceived(event.name)
+            await SocketAck.respond(to: event, logger: logger) { try await read(event) }
+        }
+        namespace.on(RealtimeEvent.typing) { event in
+            metrics.eventReceived(event.name)
+            await SocketAck.respond(to: event, logger: logger) { try await typing(event) }
+        }
+        namespace.on(RealtimeEvent.authRenew) { event in
+            metrics.eventReceived(event.name)
+            await SocketAck.respond(to: event, logger: logger) { try await renew(event) }
+        }
         // An event ChatOne does not know still gets its ack answered, so the client is not left waiting.
         namespace.onUnhandledEvent { event in
+            metrics.eventReceived(event.name)
             await SocketAck.respond(to: event, logger: logger) { () async throws -> APIEmpty in throw ChatError.notFound("unknown event") }
         }
     }
