@@ -31,7 +31,7 @@ struct JSONLogHandlerTests {
         logger[metadataKey: "hb.request.id"] = "abc123"
         logger.info(
             "line one\nline \"two\" \u{1}\u{2028}é🙂",
-            metadata: ["status": "200", "list": ["a", 1], "nested": ["k": "v"], "message": "clash", "path": "C:\\dir"])
+            metadata: ["status": "200", "list": ["a", "1"], "nested": ["k": "v"], "message": "clash", "path": "C:\\dir"])
         let entry = try Self.object(try #require(lines.all.first))
         #expect(entry["level"] as? String == "info")
         #expect(entry["logger"] as? String == "chatone")

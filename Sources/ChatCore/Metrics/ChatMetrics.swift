@@ -1,4 +1,4 @@
-import CoreMetrics
+import Metrics
 
 /// The metrics ChatCore records, made once from one factory: the server's Prometheus registry in `chatone serve`,
 /// nothing at all (`disabled`) where nobody scrapes (tools, most tests).

@@ -1,4 +1,4 @@
-import CoreMetrics
+import Metrics
 import Synchronization
 
 /// Token buckets per key (a user id, a client address, a username), in memory.

@@ -1,4 +1,4 @@
-import CoreMetrics
+import Metrics
 import Synchronization
 
 /// Admits at most `limit` jobs at a time into a slow pool and refuses the rest at once.

@@ -1,4 +1,4 @@
-import CoreMetrics
+import Metrics
 import NIOCore
 
 /// The one path by which messages reach the store and then their audience.

@@ -1,3 +1,4 @@
+import HTTPTypes
 import Hummingbird
 import Logging
 
@@ -20,5 +21,5 @@ struct RequestLogMiddleware<Context: RequestContext>: RouterMiddleware {
         return response
     }
 
-    static let requestID = HTTPField.Name("X-Request-Id")!
+    static var requestID: HTTPField.Name { HTTPField.Name("X-Request-Id")! }
 }

@@ -32,6 +32,7 @@ struct ProcessStats {
         #else
         guard getrlimit(RLIMIT_NOFILE, &limit) == 0 else { return nil }
         #endif
-        return limit.rlim_cur == RLIM_INFINITY ? nil : Int(limit.rlim_cur)
+        // RLIM_INFINITY is all bits set.
+        return limit.rlim_cur == rlim_t.max ? nil : Int(clamping: limit.rlim_cur)
     }
 }

@@ -1,5 +1,5 @@
 import ChatCore
-import CoreMetrics
+import Metrics
 import struct Prometheus.PrometheusMetricsFactory
 import class Prometheus.PrometheusCollectorRegistry
 import Synchronization
