@@ -17,6 +17,7 @@ const state = {
   threads: new Map(), // id → {messages: Map seq → Message, hasOlder, loadingOlder, loaded}
   pending: new Map(), // clientMessageId → {conversationId, content, clientMessageId, failed}
   typing: new Map(), // conversationId → Map userId → timer
+  names: new Map(), // userId → display name, of everyone seen (so a member who left still has a name)
   everConnected: false,
 };
 
@@ -178,6 +179,7 @@ async function loadConversations() {
     cursor = page.page?.hasMore ? page.page.nextCursor : null;
   } while (cursor);
   state.conversations = fresh;
+  for (const conversation of fresh.values()) rememberNames(conversation);
   if (state.current && !fresh.has(state.current)) closeConversation();
   renderConversations();
   if (state.current) renderHeader();
@@ -298,7 +300,12 @@ function renderConversations() {
   }
 }
 
+function rememberNames(conversation) {
+  for (const member of conversation.members) state.names.set(member.id, member.displayName || member.username);
+}
+
 function upsertConversation(conversation) {
+  rememberNames(conversation);
   const known = state.conversations.get(conversation.id);
   if (known && conversation.id === state.current) conversation.unreadCount = 0;
   state.conversations.set(conversation.id, conversation);
@@ -471,7 +478,7 @@ function formatTime(iso) {
 
 function memberName(conversation, userId) {
   const member = conversation?.members.find((m) => m.id === userId);
-  return member ? member.displayName || member.username : "someone";
+  return member ? member.displayName || member.username : state.names.get(userId) || "a former member";
 }
 
 function messageElement(conversation, message, pending) {
