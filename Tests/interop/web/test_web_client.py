@@ -22,7 +22,7 @@ import requests
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "chat"))
-from chat_e2e import REPO, Server  # noqa: E402
+from chat_e2e import REPO, SHORT_TTL, Server  # noqa: E402
 
 from playwright.sync_api import Page, expect, sync_playwright  # noqa: E402
 
@@ -202,6 +202,40 @@ def test_two_people_chat_and_survive_a_restart(server, people):
     expect(messages(alice)).to_have_text(expected + ["Back again"])
 
 
+def test_tokens_are_refreshed_and_the_socket_renewed(browser):
+    """Access tokens living SHORT_TTL seconds: the page refreshes them (POST /auth/refresh) and hands each new one
+    to its socket (auth:renew), so after several lifetimes the socket is still up and REST still answers."""
+    short = Server(access_ttl=SHORT_TTL)
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        page.set_default_timeout(TIMEOUT)
+        errors: list[str] = []
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        page.goto(short.url + "/")
+        register(page, "renew", "Rene")
+        first = session_token(page)
+        refreshes = []
+        page.on("request", lambda r: refreshes.append(r.url) if r.url.endswith("/api/v1/auth/refresh") else None)
+        page.wait_for_timeout(SHORT_TTL * 3 * 1000)
+        assert len(refreshes) >= 3, refreshes
+        assert session_token(page) != first
+        # An expired token would have cost the socket its connection (API.md); it never dropped.
+        expect(page.get_by_test_id("connection")).to_have_text("online")
+        assert "socket token expired" not in short.log()
+        # REST works with the current token, and so does sending over the renewed socket.
+        other = short.register("other", display_name="Otto")
+        start_direct(page, other.username)
+        expect(page.get_by_test_id("conv-title")).to_have_text("Otto")
+        send(page, "still here")
+        expect(messages(page)).to_have_text(["still here"])
+        expect(page.get_by_test_id("message-status")).to_have_count(0)
+        assert errors == []
+    finally:
+        context.close()
+        short.stop()
+
+
 def test_history_pages_back_through_200_messages(server, people):
     alice = people()
     register(alice, "pager", "Pat")
@@ -279,6 +313,17 @@ def test_a_group_of_three(server, people):
     shot(alice, "08-group-settings")
     alice.get_by_test_id("group-close").click()
     expect(carol.get_by_test_id("conversation-item").filter(has_text="Trip")).to_have_count(0)
+    # …and adds her back from the settings; she sees the group again, with its history.
+    alice.get_by_test_id("manage-group").click()
+    alice.get_by_test_id("group-search").fill(carol_name[:-2])
+    alice.get_by_test_id("group-results").get_by_test_id("person").filter(has_text=carol_name).get_by_role("button", name="Add").click()
+    expect(alice.get_by_test_id("group-members").get_by_test_id("group-member")).to_have_count(3)
+    open_conversation(carol, "Trip to the lake")
+    expect(messages(carol)).to_have_text(["Who's in?", "Me!", "Me too"])
+    alice.get_by_test_id("group-members").get_by_test_id("group-member").filter(has_text="Cat").get_by_test_id("group-remove").click()
+    expect(alice.get_by_test_id("group-members").get_by_test_id("group-member")).to_have_count(2)
+    expect(carol.get_by_test_id("conversation-item").filter(has_text="Trip")).to_have_count(0)
+    alice.get_by_test_id("group-close").click()
     # Cat's message keeps her name for those who stay.
     expect(alice.get_by_test_id("messages").get_by_test_id("message").filter(has_text="Me too")).to_contain_text("Cat")
     # Ben is not an admin: no rename, no remove buttons for him.

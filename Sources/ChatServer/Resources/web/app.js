@@ -108,7 +108,7 @@ function scheduleRefresh() {
   clearTimeout(refreshTimer);
   if (!state.session) return;
   const left = state.session.expiresAt - Date.now();
-  const wait = Math.max(1000, Math.min(left - 60000, left / 2));
+  const wait = left > 120000 ? left - 60000 : Math.max(1000, left / 2);
   refreshTimer = setTimeout(() => refreshTokens(), wait);
 }
 
