@@ -14,6 +14,10 @@ import NIOCore
 /// a delivery stage (one task, first in first out), which encodes its new messages, delivers them and resumes
 /// their senders. So the next batch is already being written, and synced, while the previous one is delivered,
 /// and commit order is kept because one task takes batches in the order they were committed.
+///
+/// Changes to stored messages (edits, deletes, reactions) take the same path (``change(_:)``): the writer commits
+/// them between batches and hands each to the same delivery stage, so `message:updated`, `message:deleted` and
+/// `message:reactions` reach every member in commit order with the conversation's `message:new`s.
 public actor MessageAppender {
     private struct Pending {
         var draft: MessageDraft
@@ -26,15 +30,30 @@ public actor MessageAppender {
     public typealias Deliver = @Sendable ([AppendedMessage]) async -> Void
     /// The transports' wire form of a message (its JSON), made once per new message.
     public typealias Encode = @Sendable (Message) -> ByteBuffer?
+    /// Receives each committed change to a message, in commit order with the batches, before its caller resumes.
+    public typealias DeliverChange = @Sendable (MessageChange) async -> Void
+
+    /// A message change waiting for the writer: the store call that makes it, and its caller.
+    private struct PendingChange {
+        var run: @Sendable () async throws -> MessageChange
+        var continuation: CheckedContinuation<MessageChange, any Error>
+    }
 
     private let store: any ChatStore
     private let maxBatch: Int
     private let deliver: Deliver?
     private let encode: Encode?
     private var queue: [Pending] = []
+    private var changes: [PendingChange] = []
     private var draining = false
-    private let committed: AsyncStream<CommittedBatch>.Continuation
+    private let committed: AsyncStream<Committed>.Continuation
     private let metrics: ChatMetrics
+
+    /// What the writer hands the delivery stage, in commit order.
+    private enum Committed: Sendable {
+        case batch(CommittedBatch)
+        case change(MessageChange, CheckedContinuation<MessageChange, any Error>)
+    }
 
     /// A committed batch on its way to delivery: each draft's result and the sender waiting for it.
     private struct CommittedBatch: Sendable {
@@ -43,17 +62,28 @@ public actor MessageAppender {
         var enqueued: [ContinuousClock.Instant]
     }
 
-    public init(store: any ChatStore, maxBatch: Int = 256, encode: Encode? = nil, deliver: Deliver? = nil, metrics: ChatMetrics = .disabled) {
+    public init(
+        store: any ChatStore, maxBatch: Int = 256, encode: Encode? = nil, deliver: Deliver? = nil, deliverChange: DeliverChange? = nil,
+        metrics: ChatMetrics = .disabled
+    ) {
         self.store = store
         self.metrics = metrics
         self.maxBatch = maxBatch
         self.encode = encode
         self.deliver = deliver
-        let (batches, committed) = AsyncStream.makeStream(of: CommittedBatch.self)
+        let (batches, committed) = AsyncStream.makeStream(of: Committed.self)
         self.committed = committed
         // Ends when the appender goes away (its continuation with it), after the batches already handed over.
         Task {
-            for await batch in batches { await Self.deliver(batch, encode: encode, deliver: deliver, metrics: metrics) }
+            for await item in batches {
+                switch item {
+                case .batch(let batch):
+                    await Self.deliver(batch, encode: encode, deliver: deliver, metrics: metrics)
+                case .change(let change, let caller):
+                    if change.changed, let deliverChange { await deliverChange(change) }
+                    caller.resume(returning: change)
+                }
+            }
         }
     }
 
@@ -73,11 +103,34 @@ public actor MessageAppender {
         }
     }
 
+    /// Runs a change to a stored message (`run` calls ``ChatStore/changeMessage(conversationID:seq:callerID:at:_:)``)
+    /// on the writer, between append batches, and returns once it is committed and, when it changed anything,
+    /// handed to delivery.
+    public func change(_ run: @escaping @Sendable () async throws -> MessageChange) async throws -> MessageChange {
+        try await withCheckedThrowingContinuation { continuation in
+            changes.append(PendingChange(run: run, continuation: continuation))
+            if !draining {
+                draining = true
+                Task { await self.drain() }
+            }
+        }
+    }
+
     private func drain() async {
-        while !queue.isEmpty {
-            let batch = Array(queue.prefix(maxBatch))
-            queue.removeFirst(batch.count)
-            await write(batch)
+        while !queue.isEmpty || !changes.isEmpty {
+            if !queue.isEmpty {
+                let batch = Array(queue.prefix(maxBatch))
+                queue.removeFirst(batch.count)
+                await write(batch)
+            }
+            if !changes.isEmpty {
+                let change = changes.removeFirst()
+                do {
+                    committed.yield(.change(try await change.run(), change.continuation))
+                } catch {
+                    change.continuation.resume(throwing: error)
+                }
+            }
         }
         draining = false
     }
@@ -95,7 +148,7 @@ public actor MessageAppender {
             for pending in batch { pending.continuation.resume(throwing: error) }
             return
         }
-        committed.yield(CommittedBatch(results: results, senders: batch.map(\.continuation), enqueued: batch.map(\.enqueued)))
+        committed.yield(.batch(CommittedBatch(results: results, senders: batch.map(\.continuation), enqueued: batch.map(\.enqueued))))
     }
 
     /// The delivery stage for one batch: encode its new messages once, deliver them, then answer the senders.

@@ -103,6 +103,9 @@ func buildRouter(services: ChatServices, config: ServerConfig, metrics: ServerMe
     authenticated.addRoutes(UserController(services: services).routes, atPath: "users")
     authenticated.addRoutes(ConversationController(services: services).routes, atPath: "conversations")
     authenticated.addRoutes(GroupController(services: services).routes, atPath: "conversations")
+    authenticated.addRoutes(MessageController(services: services).routes, atPath: "conversations")
+    authenticated.addRoutes(BlockController(services: services).routes, atPath: "blocks")
+    authenticated.addRoutes(SearchController(services: services).routes, atPath: "search")
     return router
 }
 

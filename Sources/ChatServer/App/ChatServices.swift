@@ -57,20 +57,25 @@ public struct ChatServices: Sendable {
             auth.revocations.setObserver(sessionSockets)
             let conversations = ConversationService(store: store, ids: ids)
             let emitter = RealtimeEmitter(logger: logger)
-            let deliveries = ConversationDelivery { appended, memberIDs, exceptSocket in
-                await emitter.emit(RealtimeEvent.messageNew, encoded: APIMessage.encoded(appended), toUsers: memberIDs, exceptSocket: exceptSocket)
-            }
+            let deliveries = ConversationDelivery(
+                emit: { appended, memberIDs, exceptSocket in
+                    await emitter.emit(RealtimeEvent.messageNew, encoded: APIMessage.encoded(appended), toUsers: memberIDs, exceptSocket: exceptSocket)
+                },
+                emitChange: { change, memberIDs in await emitter.emit(change, toUsers: memberIDs) })
             // Each commit's new messages are encoded once and go straight to delivery, in commit order, before their
-            // senders resume; the senders' acks reuse the same bytes.
+            // senders resume; the senders' acks reuse the same bytes. Edits, deletes and reactions take the same
+            // writer and delivery stage, so they keep the conversation's order.
             let appender = MessageAppender(
-                store: store, encode: APIMessage.encode, deliver: { await deliveries.deliver($0) }, metrics: metrics)
+                store: store, encode: APIMessage.encode, deliver: { await deliveries.deliver($0) },
+                deliverChange: { await deliveries.deliver(change: $0) }, metrics: metrics)
             let messages = MessageService(store: store, conversations: conversations, appender: appender, ids: ids, limits: limits)
             let presence = PresenceService(store: store, logger: logger, offlineGrace: .milliseconds(Int64(config.presenceGrace * 1000)))
             presence.setPublisher { change, audience in
                 await emitter.emit(RealtimeEvent.presenceUpdate, APIPresence(change), toUsers: audience)
             }
             let realtime = RealtimeHub(
-                conversations: conversations, messages: messages, presence: presence, deliveries: deliveries, emitter: emitter, limits: limits)
+                conversations: conversations, messages: messages, presence: presence, deliveries: deliveries, emitter: emitter, limits: limits,
+                blocks: BlockService(store: store))
             return ChatServices(
                 store: store, backend: backend, auth: auth, users: UserService(store: store), conversations: conversations,
                 messages: messages, presence: presence, isOnline: { presence.isOnline($0) }, limits: limits, realtime: realtime,

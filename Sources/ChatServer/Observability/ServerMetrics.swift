@@ -23,7 +23,8 @@ final class ServerMetrics: Sendable {
 
     /// The Socket.IO events clients may send (API.md); any other name is counted as `unknown`.
     static let clientEvents = [
-        RealtimeEvent.messageSend, RealtimeEvent.messageRead, RealtimeEvent.typing, RealtimeEvent.authRenew,
+        RealtimeEvent.messageSend, RealtimeEvent.messageEdit, RealtimeEvent.messageDelete, RealtimeEvent.messageRead,
+        RealtimeEvent.typing, RealtimeEvent.authRenew,
     ]
 
     private struct HTTPSeries: Hashable {
