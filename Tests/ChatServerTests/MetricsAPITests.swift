@@ -117,6 +117,26 @@ struct MetricsAPITests {
         }
     }
 
+    @Test("callers that wait for a busy database connection are counted")
+    func poolWaits() async throws {
+        try await TestApp.run(on: .sqliteFile) { api in
+            let ann = try await api.register("ann_pool")
+            let ben = try await api.register("ben_pool")
+            let conversation = try await api.conversationID(ann, with: ben)
+            // Far more history reads at once than the four reader connections: most of them wait their turn.
+            try await withThrowingTaskGroup(of: Int.self) { group in
+                for _ in 0..<40 {
+                    group.addTask { try await api.request(.get, "/api/v1/conversations/\(conversation)/messages", token: ann.accessToken).status }
+                }
+                for try await status in group { #expect(status == 200) }
+            }
+            let scrape = try await Self.scrape(api)
+            let waits = scrape.value("chatone_db_pool_waits_total", ["pool": "sqlite_readers"])
+            #expect(waits > 0)
+            #expect(scrape.value("chatone_db_pool_wait_duration_seconds_count", ["pool": "sqlite_readers"]) == waits)
+        }
+    }
+
     @Test("CHATONE_METRICS_ADDRESS moves /metrics to its own listener")
     func separateAddress() async throws {
         #expect(ListenAddress(parsing: "127.0.0.1:9464") == ListenAddress(host: "127.0.0.1", port: 9464))
