@@ -31,6 +31,8 @@ command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
 command -v strace >/dev/null 2>&1 || missing+=(strace)
 # chromium: the web client's browser test (Playwright drives it; it never downloads a browser of its own).
 [ -x /usr/bin/chromium ] || missing+=(chromium)
+# …and an emoji font, so that the screenshots it saves show emoji rather than empty boxes.
+dpkg -s fonts-noto-color-emoji >/dev/null 2>&1 || missing+=(fonts-noto-color-emoji)
 # node (20 or later, for its WebSocket): the web client's Socket.IO module tests.
 command -v node >/dev/null 2>&1 || missing+=(nodejs)
 if [ ${#missing[@]} -gt 0 ]; then

@@ -296,6 +296,27 @@ def test_a_group_of_three(server, people):
         expect(messages(page)).to_have_text(["Who's in?", "Me!", "Me too"])
     expect(alice.get_by_test_id("seen")).to_have_text(re.compile(r"^Seen by (Ben, Cat|Cat, Ben)$"))
     expect(alice.get_by_test_id("conversation-item").filter(has_text="Ben").get_by_test_id("unread")).to_have_text("1")
+
+    # Ben edits his message; Cat and Ann react to Ann's question. Everyone sees both, live.
+    def item(page: Page, text: str):
+        return page.get_by_test_id("messages").get_by_test_id("message").filter(has_text=text)
+
+    item(bob, "Me!").get_by_test_id("edit").click()
+    bob.get_by_test_id("edit-input").fill("Me! And my dog")
+    bob.get_by_test_id("edit-save").click()
+    item(carol, "Who's in?").get_by_test_id("react").click()
+    expect(item(alice, "Who's in?").get_by_test_id("reaction")).to_have_text("👍 1")
+    item(alice, "Who's in?").get_by_test_id("react").click()
+    for page in (alice, bob, carol):
+        expect(messages(page)).to_have_text(["Who's in?", "Me! And my dog", "Me too"])
+        expect(item(page, "Me! And my dog")).to_contain_text("edited")
+        expect(item(page, "Who's in?").get_by_test_id("reaction")).to_have_text("👍 2")
+    # Ann takes hers back: the count drops for everyone.
+    item(alice, "Who's in?").get_by_test_id("reaction").click()
+    expect(item(carol, "Who's in?").get_by_test_id("reaction")).to_have_text("👍 1")
+    # Only one's own messages have Edit and Delete.
+    expect(item(alice, "Me! And my dog").get_by_test_id("edit")).to_have_count(0)
+    expect(item(alice, "Who's in?").get_by_test_id("delete")).to_have_count(1)
     shot(alice, "07-group")
     # The README's picture: Ann's view of the group, with Ben's unread direct message in her list.
     shutil.copy(ARTIFACTS / "07-group.png", ARTIFACTS / "web-client.png")
@@ -319,7 +340,7 @@ def test_a_group_of_three(server, people):
     alice.get_by_test_id("group-results").get_by_test_id("person").filter(has_text=carol_name).get_by_role("button", name="Add").click()
     expect(alice.get_by_test_id("group-members").get_by_test_id("group-member")).to_have_count(3)
     open_conversation(carol, "Trip to the lake")
-    expect(messages(carol)).to_have_text(["Who's in?", "Me!", "Me too"])
+    expect(messages(carol)).to_have_text(["Who's in?", "Me! And my dog", "Me too"])
     alice.get_by_test_id("group-members").get_by_test_id("group-member").filter(has_text="Cat").get_by_test_id("group-remove").click()
     expect(alice.get_by_test_id("group-members").get_by_test_id("group-member")).to_have_count(2)
     expect(carol.get_by_test_id("conversation-item").filter(has_text="Trip")).to_have_count(0)
@@ -331,3 +352,9 @@ def test_a_group_of_three(server, people):
     expect(bob.get_by_test_id("group-rename")).to_be_hidden()
     expect(bob.get_by_test_id("group-remove")).to_have_count(0)
     bob.get_by_test_id("group-close").click()
+
+    # Ann deletes her question: a tombstone for everyone still in the group, in its place.
+    alice.once("dialog", lambda dialog: dialog.accept())
+    item(alice, "Who's in?").get_by_test_id("delete").click()
+    for page in (alice, bob):
+        expect(messages(page)).to_have_text(["message deleted", "Me! And my dog", "Me too"])

@@ -18,6 +18,7 @@ const state = {
   pending: new Map(), // clientMessageId → {conversationId, content, clientMessageId, failed}
   typing: new Map(), // conversationId → Map userId → timer
   names: new Map(), // userId → display name, of everyone seen (so a member who left still has a name)
+  editing: null, // {conversationId, seq, draft}: the message being edited, kept across re-renders
   everConnected: false,
 };
 
@@ -205,6 +206,10 @@ function connectSocket() {
   socket.on("message:new", (message) => receiveMessage(message));
   socket.on("message:updated", (message) => replaceMessage(message));
   socket.on("message:deleted", (message) => replaceMessage(message));
+  socket.on("message:reactions", ({ conversationId, seq, reactions }) => {
+    const message = state.threads.get(conversationId)?.messages.get(seq);
+    if (message) replaceMessage({ ...message, reactions });
+  });
   socket.on("message:read", (receipt) => onReadReceipt(receipt));
   socket.on("typing", (typing) => onTyping(typing));
   socket.on("presence:update", (presence) => onPresence(presence));
@@ -503,6 +508,9 @@ function messageElement(conversation, message, pending) {
   } else {
     text.textContent = message.content;
   }
+  if (!pending && message.content !== null && state.editing?.conversationId === message.conversationId && state.editing.seq === message.seq) {
+    text.replaceChildren(editor(message));
+  }
   const meta = document.createElement("div");
   meta.className = "meta";
   if (pending) {
@@ -510,10 +518,122 @@ function messageElement(conversation, message, pending) {
     meta.textContent = message.failed ? `not sent: ${message.failed}` : "sending…";
     if (message.failed) item.classList.add("failed");
   } else {
-    meta.textContent = formatTime(message.createdAt) + (message.editedAt ? " · edited" : "");
+    const time = document.createElement("span");
+    time.textContent = formatTime(message.createdAt) + (message.editedAt ? " · edited" : "");
+    meta.append(time);
   }
+  if (!pending && message.content !== null) meta.prepend(messageActions(message, mine));
   item.append(text, meta);
+  if (!pending && message.content !== null) item.append(reactionChips(message));
   return item;
+}
+
+// ---------------------------------------------------------------- edit, delete, react (API.md "Messages")
+
+const QUICK_REACTION = "👍";
+
+function reactionChips(message) {
+  const row = document.createElement("div");
+  row.className = "reactions";
+  for (const reaction of message.reactions || []) {
+    const chip = document.createElement("button");
+    chip.type = "button";
+    chip.className = "chip" + (reaction.userIds.includes(state.session.user.id) ? " mine" : "");
+    chip.dataset.testid = "reaction";
+    chip.textContent = `${reaction.emoji} ${reaction.userIds.length}`;
+    chip.title = reaction.userIds.map((id) => state.names.get(id) || "someone").join(", ");
+    chip.addEventListener("click", () => toggleReaction(message, reaction.emoji));
+    row.append(chip);
+  }
+  return row;
+}
+
+function messageActions(message, mine) {
+  const bar = document.createElement("div");
+  bar.className = "actions";
+  bar.dataset.testid = "message-actions";
+  const add = (label, testid, action) => {
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = "link";
+    button.textContent = label;
+    button.dataset.testid = testid;
+    button.addEventListener("click", action);
+    bar.append(button);
+  };
+  add(QUICK_REACTION, "react", () => toggleReaction(message, QUICK_REACTION));
+  if (mine) {
+    add("Edit", "edit", () => {
+      state.editing = { conversationId: message.conversationId, seq: message.seq, draft: message.content };
+      renderMessages({ scroll: "keep" });
+      document.querySelector("[data-testid=edit-input]")?.focus();
+    });
+    add("Delete", "delete", () => {
+      if (confirm("Delete this message for everyone?")) changeMessage("message:delete", "DELETE", message, undefined);
+    });
+  }
+  return bar;
+}
+
+function editor(message) {
+  const form = document.createElement("form");
+  form.className = "editor";
+  const input = document.createElement("textarea");
+  input.value = state.editing.draft;
+  input.maxLength = 4000;
+  input.dataset.testid = "edit-input";
+  input.addEventListener("input", () => (state.editing.draft = input.value));
+  const save = document.createElement("button");
+  save.type = "submit";
+  save.textContent = "Save";
+  save.dataset.testid = "edit-save";
+  const cancel = document.createElement("button");
+  cancel.type = "button";
+  cancel.className = "secondary";
+  cancel.textContent = "Cancel";
+  cancel.addEventListener("click", () => {
+    state.editing = null;
+    renderMessages({ scroll: "keep" });
+  });
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const content = input.value;
+    state.editing = null;
+    if (content.trim() && content !== message.content) changeMessage("message:edit", "PATCH", message, content);
+    else renderMessages({ scroll: "keep" });
+  });
+  form.append(input, save, cancel);
+  return form;
+}
+
+/** An edit or delete: over the socket when it is up, else over REST; the answer replaces the message. */
+async function changeMessage(event, method, message, content) {
+  const payload = { conversationId: message.conversationId, seq: message.seq };
+  if (content !== undefined) payload.content = content;
+  try {
+    let updated;
+    if (state.socket?.connected) {
+      const reply = await state.socket.emitWithAck(event, payload);
+      if (!reply?.success) throw new APIError(0, reply?.error);
+      updated = reply.data;
+    } else {
+      const path = `/conversations/${message.conversationId}/messages/${message.seq}`;
+      updated = await request(method, path, content === undefined ? undefined : { content }).then((r) => r.data);
+    }
+    replaceMessage(updated);
+  } catch (error) {
+    alert(`Could not change the message: ${error.message}`);
+  }
+}
+
+async function toggleReaction(message, emoji) {
+  const mine = (message.reactions || []).some((r) => r.emoji === emoji && r.userIds.includes(state.session.user.id));
+  const path = `/conversations/${message.conversationId}/messages/${message.seq}/reactions/${encodeURIComponent(emoji)}`;
+  try {
+    replaceMessage(await (mine ? api.del(path) : request("PUT", path).then((r) => r.data)));
+  } catch (error) {
+    alert(`Could not react: ${error.message}`);
+  }
 }
 
 /** Re-draws the open conversation. `scroll`: "bottom", "keep-bottom" (stay at the bottom if already there), or
