@@ -21,6 +21,8 @@ struct ChatSocketGateway: Sendable {
     let logger: Logger
     /// Sockets per user, capped.
     let quota: SocketQuota
+    /// Counts the events clients send.
+    let metrics: ServerMetrics
     /// Sockets per login, for revocation.
     var registry: SessionSocketRegistry { services.sessionSockets }
 
@@ -32,12 +34,23 @@ struct ChatSocketGateway: Sendable {
         namespace.onConnection { socket in connected(socket) }
         namespace.onDisconnect { socket, reason in disconnected(socket, reason: reason) }
         // The ack carries the message's bytes made at commit, the same ones every member's socket receives.
-        namespace.on(RealtimeEvent.messageSend) { event in await SocketAck.respond(to: event, logger: logger, encoded: { try await send(event) }) }
-        namespace.on(RealtimeEvent.messageRead) { event in await SocketAck.respond(to: event, logger: logger) { try await read(event) } }
-        namespace.on(RealtimeEvent.typing) { event in await SocketAck.respond(to: event, logger: logger) { try await typing(event) } }
-        namespace.on(RealtimeEvent.authRenew) { event in await SocketAck.respond(to: event, logger: logger) { try await renew(event) } }
+        let metrics = self.metrics
+        // Every event a client sends is counted under its name (`chatone_socket_events_received_total`).
+        func handle(_ name: String, _ body: @escaping @Sendable (SocketIOEvent) async -> Void) {
+            namespace.on(name) { event in
+                metrics.eventReceived(name)
+                await body(event)
+            }
+        }
+        handle(RealtimeEvent.messageSend) { event in await SocketAck.respond(to: event, logger: logger, encoded: { try await send(event) }) }
+        handle(RealtimeEvent.messageEdit) { event in await SocketAck.respond(to: event, logger: logger) { try await edit(event) } }
+        handle(RealtimeEvent.messageDelete) { event in await SocketAck.respond(to: event, logger: logger) { try await delete(event) } }
+        handle(RealtimeEvent.messageRead) { event in await SocketAck.respond(to: event, logger: logger) { try await read(event) } }
+        handle(RealtimeEvent.typing) { event in await SocketAck.respond(to: event, logger: logger) { try await typing(event) } }
+        handle(RealtimeEvent.authRenew) { event in await SocketAck.respond(to: event, logger: logger) { try await renew(event) } }
         // An event ChatOne does not know still gets its ack answered, so the client is not left waiting.
         namespace.onUnhandledEvent { event in
+            metrics.eventReceived(event.name)
             await SocketAck.respond(to: event, logger: logger) { () async throws -> APIEmpty in throw ChatError.notFound("unknown event") }
         }
     }
@@ -59,6 +72,14 @@ struct ChatSocketGateway: Sendable {
             logger.notice("socket refused: too many connections", metadata: ["user.id": "\(identity.userID)"])
             throw SocketIOConnectError("too many connections", data: ["code": "TOO_MANY_CONNECTIONS"])
         }
+        // A socket recovering a dropped one's state (its rooms, the events it missed) must be that socket's owner: the
+        // same login of the same user. A token of a revoked login never got this far; another user's token, or
+        // another login's, connects as a new socket (`recovered: false`) and the dropped session is gone for good.
+        if socket.recovered, SocketOwner(socket.data) != SocketOwner(identity) {
+            logger.notice("socket recovery refused: the token is not of the dropped socket's login", metadata: ["user.id": "\(identity.userID)"])
+            socket.declineRecovery()
+        }
+        socket.data = SocketOwner(identity).json
         socket[SocketSession.Key.self] = SocketSession(identity: identity, quotaTicket: ticket)
         // Joined before the CONNECT reply goes out, so nothing addressed to the user after the client sees itself
         // connected can miss this socket. (Should the connection close before that reply, this room entry stays
@@ -106,8 +127,27 @@ struct ChatSocketGateway: Sendable {
         case (_?, _?): throw ChatError.validation("give conversationId or toUserId, not both", field: "toUserId")
         }
         let appended = try await services.realtime.send(
-            callerID: caller, to: target, content: payload.content, clientMessageID: payload.clientMessageId, fromSocket: event.socket.id)
+            callerID: caller, to: target, content: payload.content, clientMessageID: payload.clientMessageId, replyToSeq: payload.replyToSeq?.value,
+            fromSocket: event.socket.id)
         return APIMessage.encoded(appended)
+    }
+
+    /// The ack answers with the edited message; `message:updated` reaches every socket of every member, this one
+    /// included, from the appender's delivery stage before the ack.
+    private func edit(_ event: SocketIOEvent) async throws -> APIMessage {
+        let caller = try callerID(event)
+        let payload = try SocketAck.payload(SocketPayload.Edit.self, of: event)
+        let conversationID = try Validator.id(payload.conversationId, resource: "conversation")
+        let change = try await services.messages.edit(callerID: caller, conversationID: conversationID, seq: payload.seq.value, content: payload.content)
+        return APIMessage(change.message)
+    }
+
+    private func delete(_ event: SocketIOEvent) async throws -> APIMessage {
+        let caller = try callerID(event)
+        let payload = try SocketAck.payload(SocketPayload.Delete.self, of: event)
+        let conversationID = try Validator.id(payload.conversationId, resource: "conversation")
+        let change = try await services.messages.delete(callerID: caller, conversationID: conversationID, seq: payload.seq.value)
+        return APIMessage(change.message)
     }
 
     private func read(_ event: SocketIOEvent) async throws -> APIReadState {
@@ -141,6 +181,8 @@ struct ChatSocketGateway: Sendable {
             throw ChatError.unauthorized("access token revoked")
         }
         session.renew(until: identity.expiresAt, sessionID: identity.sessionID)
+        // The socket now belongs to that login, also for its recovery should it drop.
+        event.socket.data = SocketOwner(identity).json
         // Should the socket have gone meanwhile, its disconnect unregistered the old login; do not keep it here.
         if session.isRevoked || !event.socket.isConnected { registry.unregister(event.socket, sessionID: identity.sessionID) }
         return APIRenewal(expiresAt: identity.expiresAt)

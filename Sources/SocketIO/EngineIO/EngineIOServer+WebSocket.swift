@@ -16,7 +16,7 @@ extension EngineIOServer {
     /// Decides whether an HTTP upgrade request opens (or upgrades) a session on this endpoint; `nil` when the path is
     /// not this endpoint's.
     ///
-    /// A request that fails verification or is refused is answered over HTTP: HummingbirdWebSocket's empty 400,
+    /// A request that fails verification or is refused is answered over HTTP: an empty 400,
     /// which the channel's `UpgradeRefusal` replaces with the refusal's own status when there is one.
     ///
     /// - Parameter channel: the connection, for the client's address (`EngineIOHandshakeRequest.remoteAddress`) and to
