@@ -25,8 +25,8 @@ struct EngineIOHTTPChannel: ServerChildChannel, HTTPChannelHandler {
         case webSocket
         /// Plain HTTP.
         case notUpgraded(NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>)
-        /// A refused upgrade: answered over HTTP, then closed.
-        case failedUpgrade(NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>)
+        /// A refused upgrade: answered (an empty 400, or the Engine.IO refusal) and closed by a handler in the pipeline.
+        case failedUpgrade
     }
 
     struct Value: ServerChildChannelValue {
@@ -109,6 +109,11 @@ struct EngineIOHTTPChannel: ServerChildChannel, HTTPChannelHandler {
                 upgraders: [upgrader],
                 notUpgradingCompletionHandler: { channel in
                     channel.eventLoop.makeCompletedFuture {
+                        if upgradeAttempted.value {
+                            // Answered on the event loop: a flood of refused handshakes costs no task.
+                            try channel.pipeline.syncOperations.addHandler(FailedUpgradeAnswer())
+                            return Upgrade.failedUpgrade
+                        }
                         try channel.pipeline.syncOperations.addHandler(HTTP1ToHTTPServerCodec(secure: false))
                         try channel.pipeline.syncOperations.addHandlers(http1.additionalChannelHandlers())
                         try channel.pipeline.syncOperations.addHandler(
@@ -118,7 +123,7 @@ struct EngineIOHTTPChannel: ServerChildChannel, HTTPChannelHandler {
                             wrappingChannelSynchronously: channel,
                             configuration: .init(isOutboundHalfClosureEnabled: true)
                         )
-                        return upgradeAttempted.value ? Upgrade.failedUpgrade(asyncChannel) : Upgrade.notUpgraded(asyncChannel)
+                        return Upgrade.notUpgraded(asyncChannel)
                     }
                 }
             )
@@ -159,8 +164,8 @@ struct EngineIOHTTPChannel: ServerChildChannel, HTTPChannelHandler {
     func handle(value: Value, logger: Logger) async {
         do {
             switch try await value.upgrade.get() {
-            case .webSocket:
-                // The handler in the pipeline runs it; this task is not needed any more.
+            case .webSocket, .failedUpgrade:
+                // A handler in the pipeline runs it; this task is not needed any more.
                 return
             case .notUpgraded(let http1):
                 var logger = logger
@@ -168,25 +173,11 @@ struct EngineIOHTTPChannel: ServerChildChannel, HTTPChannelHandler {
                 await Self.$remoteAddress.withValue(value.channel.remoteAddress) { [logger] in
                     await handleHTTP(asyncChannel: http1, logger: logger)
                 }
-            case .failedUpgrade(let http1):
-                await Self.answerFailedUpgrade(http1, logger: logger)
             }
         } catch let error as ChannelError where error == .inputClosed {
             logger.trace("upgrade not completed: input closed")
         } catch {
             logger.debug("upgrade not completed", metadata: ["error.type": "\(error)"])
-        }
-    }
-
-    /// An empty 400 that closes the connection (`UpgradeRefusal` replaces it with the Engine.IO refusal, if any).
-    private static func answerFailedUpgrade(_ channel: NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>, logger: Logger) async {
-        do {
-            try await channel.executeThenClose { _, outbound in
-                let head = HTTPResponse(status: .badRequest, headerFields: [.connection: "close", .contentLength: "0"])
-                try await outbound.write(contentsOf: [.head(head), .end(nil)])
-            }
-        } catch {
-            logger.trace("refused upgrade not answered: \(error)")
         }
     }
 
@@ -203,6 +194,23 @@ struct EngineIOHTTPChannel: ServerChildChannel, HTTPChannelHandler {
                 throw RedirectClose()
             }
             try await responder(request, responseWriter, channel)
+        }
+    }
+
+    /// Answers a refused upgrade request with an empty 400 and closes the connection (`UpgradeRefusal`, nearer the
+    /// socket, replaces that answer with the Engine.IO refusal when there is one).
+    final class FailedUpgradeAnswer: ChannelInboundHandler, RemovableChannelHandler {
+        typealias InboundIn = HTTPServerRequestPart
+        typealias OutboundOut = HTTPServerResponsePart
+
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            guard case .end = unwrapInboundIn(data) else { return }
+            var headers = HTTPHeaders()
+            headers.add(name: "Connection", value: "close")
+            headers.add(name: "Content-Length", value: "0")
+            context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .badRequest, headers: headers))), promise: nil)
+            let channel = context.channel
+            context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in channel.close(promise: nil) }
         }
     }
 
