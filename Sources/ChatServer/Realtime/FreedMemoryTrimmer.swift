@@ -10,12 +10,12 @@ import Glibc
 /// glibc's malloc keeps freed memory for reuse: after thousands of sockets close, the server's RSS stays at its peak
 /// (the freed chunks are spread over the heap and the per-thread arenas, so the heap's top rarely becomes free and
 /// nothing is returned by itself). `malloc_trim(0)` returns every free page of every arena. It walks the whole heap,
-/// so it runs once per wave, on a background thread (the bcrypt pool's, at low priority), a moment after the wave.
+/// so it runs once per wave, on a background thread (the bcrypt pool's, at low priority), once the wave is over.
 final class FreedMemoryTrimmer: Sendable {
     /// Disconnects that make a wave.
     static let wave = 1_000
-    /// How long after the wave's last counted disconnect the trim runs, so one trim covers the whole wave.
-    static let delay: Duration = .seconds(2)
+    /// How long without a disconnect ends a wave.
+    static let delay: Duration = .milliseconds(500)
 
     private let pool: NIOThreadPool
     private let state = Mutex(State())
@@ -39,7 +39,14 @@ final class FreedMemoryTrimmer: Sendable {
         }
         guard schedule else { return }
         Task {
-            try? await Task.sleep(for: Self.delay)
+            // Waits for the wave to end (no disconnect for `delay`), so that one trim covers all of it.
+            var seen = -1
+            while true {
+                try? await Task.sleep(for: Self.delay)
+                let now = state.withLock { $0.closedSinceTrim }
+                if now == seen { break }
+                seen = now
+            }
             state.withLock { state in
                 state.closedSinceTrim = 0
                 state.scheduled = false

@@ -20,6 +20,8 @@ final class EngineIOInboundPump: Sendable {
         var running = false
         var paused = false
         var finished = false
+        /// Called once the queue is empty (the client half-closed: what it sent before is still handled).
+        var onDrained: (@Sendable () -> Void)?
     }
 
     init(session: EngineIOSocket, resumeReading: @escaping @Sendable () -> Void) {
@@ -44,6 +46,16 @@ final class EngineIOInboundPump: Sendable {
         return pause
     }
 
+    /// Calls `then` once every queued packet was handed over (at once when none waits).
+    func whenDrained(_ then: @escaping @Sendable () -> Void) {
+        let now = state.withLock { state -> Bool in
+            guard state.running, !state.finished else { return true }
+            state.onDrained = then
+            return false
+        }
+        if now { then() }
+    }
+
     /// The transport has ended: packets not handed over yet are dropped, and no more are taken.
     func finish() {
         state.withLock { state in
@@ -54,9 +66,12 @@ final class EngineIOInboundPump: Sendable {
 
     private func run() async {
         while true {
+            var drained: (@Sendable () -> Void)?
             let (packet, resume) = state.withLock { state -> (EngineIOInboundPacket?, Bool) in
                 guard !state.finished, !state.packets.isEmpty else {
                     state.running = false
+                    drained = state.onDrained
+                    state.onDrained = nil
                     return (nil, false)
                 }
                 let packet = state.packets.removeFirst()
@@ -67,7 +82,10 @@ final class EngineIOInboundPump: Sendable {
                 return (packet, false)
             }
             if resume { resumeReading() }
-            guard let packet else { return }
+            guard let packet else {
+                drained?()
+                return
+            }
             guard await session.receive(packet) else {
                 finish()
                 return

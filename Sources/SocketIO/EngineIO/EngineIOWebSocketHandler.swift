@@ -339,6 +339,17 @@ final class EngineIOWebSocketHandler: ChannelInboundHandler, RemovableChannelHan
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if case .inputClosed? = event as? ChannelEvent {
+            // The client half-closed without a close frame: what it sent before is still handled, then the connection
+            // (and with it the session) ends.
+            let channel = context.channel
+            if let pump {
+                pump.whenDrained { channel.eventLoop.execute { channel.close(promise: nil) } }
+            } else {
+                context.close(promise: nil)
+            }
+            return
+        }
         if event is ChannelShouldQuiesceEvent {
             // The HTTP server is shutting down: the session ends, its client told with a close frame.
             if attached, let session {
