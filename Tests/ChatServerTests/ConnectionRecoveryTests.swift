@@ -58,6 +58,35 @@ struct ConnectionRecoveryTests {
         }
     }
 
+    @Test("edits, deletes and reactions missed while away are replayed in order with the messages", arguments: TestBackend.servers)
+    func recoversMessageChanges(_ backend: TestBackend) async throws {
+        try await TestApp.live(on: backend) { port, api in
+            let ann = try await api.register("ann")
+            let ben = try await api.register("ben")
+            let direct = try await api.conversationID(ann, with: ben)
+            let benPhone = try await SocketIOTestClient.connect(port: port, auth: ["token": ben.accessToken])
+            _ = try await api.send(ann, direct, "first")
+            _ = try await api.send(ann, direct, "second")
+            #expect(try await benPhone.event("message:new")["content"]?.string == "first")
+            #expect(try await benPhone.event("message:new")["content"]?.string == "second")
+            try await Self.drop(benPhone)
+
+            let path = "/api/v1/conversations/\(direct)/messages"
+            #expect(try await api.request(.patch, "\(path)/1", token: ann.accessToken, body: api.json(["content": "first, edited"])).status == 200)
+            #expect(try await api.request(.put, "\(path)/1/reactions/%F0%9F%91%8D", token: ann.accessToken).status == 200)
+            #expect(try await api.request(.delete, "\(path)/2", token: ann.accessToken).status == 200)
+            _ = try await api.send(ann, direct, "third")
+
+            let back = try await SocketIOTestClient.connect(port: port, auth: await benPhone.recoveryAuth(token: ben.accessToken))
+            #expect(back.recovered)
+            var seen: [String] = []
+            for _ in 0..<4 { seen.append(try await back.nextEvent().name) }
+            #expect(seen == ["message:updated", "message:reactions", "message:deleted", "message:new"])
+            #expect(await !back.receives("message:new", within: .milliseconds(300)))
+            await back.close()
+        }
+    }
+
     @Test("removal from a group stays final: nothing of the group after the removal is replayed", arguments: TestBackend.servers)
     func removalStaysFinal(_ backend: TestBackend) async throws {
         try await TestApp.live(on: backend) { port, api in
