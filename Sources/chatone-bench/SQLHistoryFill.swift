@@ -6,7 +6,8 @@ import Foundation
 ///
 /// The rows look like sent ones: `seq` 1…N, the conversation's `last_seq` moved to N. Their ids are 1…N, far below any
 /// id the server's generator makes (those start with the milliseconds since 2024 in the top bits), so nothing collides.
-/// This is the bench's set-up only: the server's own SQL stays in ChatSQL.
+/// This is the bench's set-up only: the server's own SQL stays in ChatSQL. It needs a `sqlite3` that reads the
+/// server's schema (FTS5 `contentless_delete`, SQLite 3.43 or later); Debian 12's 3.40 does not.
 struct SQLHistoryFill {
     var databasePath: String
 
@@ -31,6 +32,8 @@ struct SQLHistoryFill {
         input.fileHandleForWriting.write(Data(script.utf8))
         try input.fileHandleForWriting.close()
         process.waitUntilExit()
-        guard process.terminationStatus == 0 else { throw BenchError.unexpected("sqlite3 exited with \(process.terminationStatus)") }
+        guard process.terminationStatus == 0 else {
+            throw BenchError.unexpected("sqlite3 exited with \(process.terminationStatus) (it must be 3.43 or later to read the server's schema)")
+        }
     }
 }
