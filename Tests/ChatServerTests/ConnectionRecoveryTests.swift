@@ -158,6 +158,30 @@ struct ConnectionRecoveryTests {
         }
     }
 
+    @Test("after auth:renew to another login of the same user, the socket recovers with that login's token only")
+    func recoversAfterRenew() async throws {
+        try await TestApp.live(on: .sqliteFile) { port, api in
+            let ann = try await api.register("ann")
+            let ben = try await api.register("ben")
+            let direct = try await api.conversationID(ann, with: ben)
+            let secondLogin = try api.session(try await api.login("ben"))
+            for (round, reconnectToken) in [(0, ben.accessToken), (1, secondLogin.accessToken)] {
+                let benPhone = try await SocketIOTestClient.connect(port: port, auth: ["token": ben.accessToken])
+                let renewed = try await benPhone.emit("auth:renew", api.json(["token": secondLogin.accessToken]))
+                #expect(renewed["success"]?.bool == true, "\(renewed)")
+                _ = try await api.send(ann, direct, "live \(round)")
+                _ = try await benPhone.event("message:new")
+                try await Self.drop(benPhone)
+                _ = try await api.send(ann, direct, "missed \(round)")
+                let back = try await SocketIOTestClient.connect(port: port, auth: await benPhone.recoveryAuth(token: reconnectToken))
+                // The socket belonged to the second login when it dropped: the first login's token does not recover it.
+                #expect(back.recovered == (round == 1))
+                if round == 1 { #expect(try await back.event("message:new")["content"]?.string == "missed 1") }
+                await back.close()
+            }
+        }
+    }
+
     @Test("a revoked login is never recovered; an expired token is refused and the session waits for a fresh one")
     func revokedAndRefused() async throws {
         try await TestApp.live(on: .sqliteFile) { port, api in
