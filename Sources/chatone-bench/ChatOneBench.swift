@@ -38,6 +38,8 @@ struct ChatOneBench: AsyncParsableCommand {
 
     @Option(help: "p3: messages in the history conversation (10,000,000 is the target scale).") var historyMessages = 5_000
     @Option(help: "p3: sends in flight while filling.") var historyWindow = 256
+    @Flag(help: "p3: fill the history with one SQL insert (sqlite3 CLI) into the spawned server's database instead of sending it; for the 10,000,000 scale.")
+    var historySQLFill = false
     @Option(help: "p3: timed requests of each kind.") var historyQueries = 1_000
     @Option(help: "p3: conversations of the listing user.") var listConversations = 200
 
@@ -120,6 +122,7 @@ struct ChatOneBench: AsyncParsableCommand {
             return try await HistoryWorkload(
                 messages: historyMessages,
                 window: historyWindow,
+                sqlFill: historySQLFill,
                 queries: historyQueries,
                 conversations: listConversations
             ).run(target)
@@ -157,7 +160,7 @@ struct ChatOneBench: AsyncParsableCommand {
     {
         let runID = "b" + String(UInt32.random(in: 0...UInt32.max), radix: 36)
         guard let spawn else {
-            return try await body(BenchTarget(host: host, port: port, pid: serverPid, group: group, runID: runID))
+            return try await body(BenchTarget(host: host, port: port, pid: serverPid, group: group, runID: runID, databasePath: nil))
         }
         let server = try await ServerProcess.spawn(
             executable: spawn,
@@ -168,7 +171,10 @@ struct ChatOneBench: AsyncParsableCommand {
         )
         Console.line("  server pid \(server.pid) on 127.0.0.1:\(server.port), bcrypt cost \(bcryptCost)" + (pinned ? ", core 0" : ""))
         defer { server.stop() }
-        return try await body(BenchTarget(host: "127.0.0.1", port: server.port, pid: server.pid, group: group, runID: runID))
+        return try await body(
+            BenchTarget(
+                host: "127.0.0.1", port: server.port, pid: server.pid, group: group, runID: runID,
+                databasePath: server.directory.appendingPathComponent("bench.sqlite").path))
     }
 
     /// A few seconds in all: enough to exercise every path, not to measure.

@@ -1,3 +1,4 @@
+import Metrics
 import NIOCore
 
 /// The one path by which messages reach the store and then their audience.
@@ -21,6 +22,8 @@ public actor MessageAppender {
     private struct Pending {
         var draft: MessageDraft
         var continuation: CheckedContinuation<AppendedMessage, any Error>
+        /// When the send reached the queue: the start of its delivery latency.
+        var enqueued: ContinuousClock.Instant
     }
 
     /// Receives each committed transaction's new messages, in commit order, before any of their senders resumes.
@@ -44,6 +47,7 @@ public actor MessageAppender {
     private var changes: [PendingChange] = []
     private var draining = false
     private let committed: AsyncStream<Committed>.Continuation
+    private let metrics: ChatMetrics
 
     /// What the writer hands the delivery stage, in commit order.
     private enum Committed: Sendable {
@@ -55,12 +59,15 @@ public actor MessageAppender {
     private struct CommittedBatch: Sendable {
         var results: [Result<AppendedMessage, ChatError>]
         var senders: [CheckedContinuation<AppendedMessage, any Error>]
+        var enqueued: [ContinuousClock.Instant]
     }
 
     public init(
-        store: any ChatStore, maxBatch: Int = 256, encode: Encode? = nil, deliver: Deliver? = nil, deliverChange: DeliverChange? = nil
+        store: any ChatStore, maxBatch: Int = 256, encode: Encode? = nil, deliver: Deliver? = nil, deliverChange: DeliverChange? = nil,
+        metrics: ChatMetrics = .disabled
     ) {
         self.store = store
+        self.metrics = metrics
         self.maxBatch = maxBatch
         self.encode = encode
         self.deliver = deliver
@@ -71,7 +78,7 @@ public actor MessageAppender {
             for await item in batches {
                 switch item {
                 case .batch(let batch):
-                    await Self.deliver(batch, encode: encode, deliver: deliver)
+                    await Self.deliver(batch, encode: encode, deliver: deliver, metrics: metrics)
                 case .change(let change, let caller):
                     if change.changed, let deliverChange { await deliverChange(change) }
                     caller.resume(returning: change)
@@ -88,7 +95,7 @@ public actor MessageAppender {
     /// member, no such conversation) throws ``ChatError`` for this draft alone.
     public func append(_ draft: MessageDraft) async throws -> AppendedMessage {
         try await withCheckedThrowingContinuation { continuation in
-            queue.append(Pending(draft: draft, continuation: continuation))
+            queue.append(Pending(draft: draft, continuation: continuation, enqueued: .now))
             if !draining {
                 draining = true
                 Task { await self.drain() }
@@ -130,19 +137,22 @@ public actor MessageAppender {
 
     private func write(_ batch: [Pending]) async {
         let results: [Result<AppendedMessage, ChatError>]
+        let start = ContinuousClock.now
         do {
             results = try await store.appendMessages(batch.map(\.draft))
+            metrics.appendCommit.record(duration: .now - start)
+            metrics.appendBatchSize.record(batch.count)
         } catch {
             // The transaction failed as a whole: nothing of it was stored, and every sender hears so. No retry here:
             // whether to send again is the client's call, and its clientMessageId makes that safe.
             for pending in batch { pending.continuation.resume(throwing: error) }
             return
         }
-        committed.yield(.batch(CommittedBatch(results: results, senders: batch.map(\.continuation))))
+        committed.yield(.batch(CommittedBatch(results: results, senders: batch.map(\.continuation), enqueued: batch.map(\.enqueued))))
     }
 
     /// The delivery stage for one batch: encode its new messages once, deliver them, then answer the senders.
-    private static func deliver(_ batch: CommittedBatch, encode: Encode?, deliver: Deliver?) async {
+    private static func deliver(_ batch: CommittedBatch, encode: Encode?, deliver: Deliver?, metrics: ChatMetrics) async {
         var results = batch.results
         if let encode {
             for index in results.indices {
@@ -158,6 +168,19 @@ public actor MessageAppender {
             }
             if !created.isEmpty { await deliver(created) }
         }
+        recordDelivered(batch, results, metrics: metrics)
         for (sender, result) in zip(batch.senders, results) { sender.resume(with: result.mapError { $0 as any Error }) }
+    }
+
+    /// Counts the batch's new messages and how long each took from the queue to its audience's connections.
+    private static func recordDelivered(_ batch: CommittedBatch, _ results: [Result<AppendedMessage, ChatError>], metrics: ChatMetrics) {
+        let now = ContinuousClock.now
+        var stored = 0
+        for (result, enqueued) in zip(results, batch.enqueued) {
+            guard case .success(let appended) = result, appended.outcome.isNew else { continue }
+            stored += 1
+            metrics.deliveryLatency.record(duration: now - enqueued)
+        }
+        if stored > 0 { metrics.messagesStored.increment(by: stored) }
     }
 }
