@@ -11,9 +11,9 @@ public struct MessageSearch: Sendable, Equatable {
     public var beforeID: Int64?
     public var limit: Int
 
-    /// Whether the last term also matches as a prefix: only from two characters on. A one-letter prefix would
-    /// match a large share of every word of every language and buys the searcher nothing; it matches whole.
-    public var prefixesLastTerm: Bool { (terms.last?.unicodeScalars.count ?? 0) >= 2 }
+    /// Whether the last term also matches as a prefix: always, as API.md says, so search-as-you-type finds
+    /// something from the first letter on (the SQLite index keeps one-letter prefixes, so this stays a lookup).
+    public var prefixesLastTerm: Bool { !terms.isEmpty }
 
     public init(userID: Int64, conversationID: Int64?, terms: [String], beforeID: Int64?, limit: Int) {
         self.userID = userID
