@@ -175,12 +175,17 @@ finish_schemathesis() {  # $1 label
         count 0 1
     fi
 }
+# The cluster test (three nodes on PostgreSQL behind HAProxy, docs/scaling.md) runs beside them.
+dpkg -s haproxy >/dev/null 2>&1 || { apt-get install -y -q haproxy >>"$work/apt.log" 2>&1 ||
+    { apt-get update -q >>"$work/apt.log" 2>&1 && apt-get install -y -q haproxy >>"$work/apt.log" 2>&1; }; }
+start_pytest cluster Tests/interop/cluster
 start_schemathesis sqlite CHATONE_E2E_DATABASE=sqlite
 start_schemathesis mariadb CHATONE_E2E_DATABASE=mysql
 start_schemathesis postgres CHATONE_E2E_DATABASE=postgres
 finish_schemathesis sqlite
 finish_schemathesis mariadb
 finish_schemathesis postgres
+finish_pytest cluster
 
 # --- Load generator smoke: every workload of chatone-bench at tiny sizes against the debug chatone (one test).
 log "chatone-bench --smoke"

@@ -1,6 +1,7 @@
 import ChatCore
 import Logging
 import NIOCore
+import NIOPosix
 import PostgresKit
 import PostgresNIO
 import SQLKit
@@ -45,16 +46,18 @@ public final class PostgresBackend: SQLBackend {
         configuration.options.additionalStartupParameters = sessionParameters
         configuration.options.maximumConnections = maximumConnections ?? url.poolSize
         configuration.options.connectTimeout = .seconds(10)
-        let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
-        let backend = PostgresBackend(client: client, configuration: configuration, logger: logger)
+        // One direct connection first: the pool would retry a refused login until its circuit breaker trips, and
+        // then report only that; the operator needs the server's own reason, at once.
         do {
-            try await backend.checkServer()
+            try await checkServer(url, logger: logger)
+        } catch let error as ChatError {
+            throw error
         } catch {
-            await backend.shutdown()
-            if error is ChatError { throw error }
             throw DatabaseOpenError(
                 "cannot open PostgreSQL database '\(url.database)' at \(url.host):\(url.port): \(Self.describe(error))")
         }
+        let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+        let backend = PostgresBackend(client: client, configuration: configuration, logger: logger)
         await backend.warnAboutDurability(logger: logger)
         return backend
     }
@@ -67,10 +70,22 @@ public final class PostgresBackend: SQLBackend {
         self.runner = Task { await client.run() }
     }
 
-    private func checkServer() async throws {
-        let version = try await client.withConnection { connection in
-            try await Self.sql(connection).raw("SELECT current_setting('server_version_num')::int AS version").first(
+    private static func checkServer(_ url: PostgresURL, logger: Logger) async throws {
+        var configuration = PostgresConnection.Configuration(
+            host: url.host, port: url.port, username: url.username, password: url.password, database: url.database, tls: try url.connectionTLS())
+        configuration.options.connectTimeout = .seconds(10)
+        configuration.options.additionalStartupParameters = sessionParameters
+        let connection = try await PostgresConnection.connect(
+            on: MultiThreadedEventLoopGroup.singleton.any(), configuration: configuration, id: 0, logger: logger
+        ).get()
+        let version: Int?
+        do {
+            version = try await sql(connection).raw("SELECT current_setting('server_version_num')::int AS version").first(
                 decodingColumn: "version", as: Int.self)
+            try? await connection.close()
+        } catch {
+            try? await connection.close()
+            throw error
         }
         guard let version, version >= Self.minimumServerVersion else {
             throw ChatError.validation("PostgreSQL \(version.map(String.init) ?? "?") is too old: ChatOne needs 12 or newer", field: "databaseURL")

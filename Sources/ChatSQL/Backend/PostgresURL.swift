@@ -70,6 +70,26 @@ public struct PostgresURL: Sendable, Equatable {
         self.poolSize = poolSize
     }
 
+    /// The same TLS setting for a single connection (the start-up check).
+    func connectionTLS() throws -> PostgresConnection.Configuration.TLS {
+        switch sslMode {
+        case .disable: return .disable
+        case .allow, .prefer: return .prefer(try NIOSSLContext(configuration: tlsConfiguration()))
+        default: return .require(try NIOSSLContext(configuration: tlsConfiguration()))
+        }
+    }
+
+    private func tlsConfiguration() -> TLSConfiguration {
+        var tls = TLSConfiguration.makeClientConfiguration()
+        if let sslRootCert { tls.trustRoots = .file(sslRootCert) }
+        switch sslMode {
+        case .disable, .allow, .prefer, .require: tls.certificateVerification = .none
+        case .verifyCA: tls.certificateVerification = .noHostnameVerification
+        case .verifyFull: tls.certificateVerification = .fullVerification
+        }
+        return tls
+    }
+
     /// postgres-nio's TLS setting for this mode.
     func tls() throws -> PostgresClient.Configuration.TLS {
         var tls = TLSConfiguration.makeClientConfiguration()

@@ -28,8 +28,8 @@ public func buildChatApplication(config: ServerConfig, logger: Logger) async thr
         // presence has stored every offline still in its grace, and the bcrypt threads stop last.
         services: [
             ThreadPoolService(pool: services.bcryptPool, name: "bcrypt", logger: logger),
-            DatabaseService(backend: services.backend, presence: services.presence, logger: logger), io,
-        ],
+            DatabaseService(backend: services.backend, presence: services.presence, logger: logger),
+        ] + (services.cluster.map { [$0] } ?? []) + [io],
         logger: logger)
     return ChatApplication(application: application, io: io, shutdownGrace: config.shutdownGrace, logger: logger)
 }
@@ -57,7 +57,16 @@ func buildSocketServer(services: ChatServices, config: ServerConfig, logger: Log
         retainsHandshakeAuth: false)
     let io = SocketIOServer(configuration: configuration, logger: logger)
     ChatSocketGateway(services: services, logger: logger, quota: SocketQuota(limitPerUser: config.maxSocketsPerUser)).install(on: io.sockets)
-    services.realtime.emitter.attach(SocketIOBroadcaster(namespace: io.sockets))
+    let local = SocketIOBroadcaster(namespace: io.sockets)
+    if let cluster = services.cluster {
+        cluster.attach(
+            ClusterNode.Wiring(
+                store: services.store, local: local, sessions: services.sessionSockets, deliveries: services.realtime.deliveries,
+                presence: services.presence))
+        services.realtime.emitter.attach(ClusterBroadcaster(local: local, node: cluster))
+    } else {
+        services.realtime.emitter.attach(local)
+    }
     return io
 }
 

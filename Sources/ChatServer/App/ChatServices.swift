@@ -23,6 +23,8 @@ public struct ChatServices: Sendable {
     let realtime: RealtimeHub
     /// Sockets per login; told by ``AuthService`` about every revoked login, whose sockets it then disconnects.
     let sessionSockets: SessionSocketRegistry
+    /// This process as a node of a cluster: on PostgreSQL, always (a single node is a cluster of one).
+    let cluster: ClusterNode?
     /// The threads bcrypt runs on, started here; the application's ``ThreadPoolService`` shuts them down.
     let bcryptPool: NIOThreadPool
 
@@ -35,22 +37,35 @@ public struct ChatServices: Sendable {
         do {
             try await Migrator(backend: backend, logger: logger).migrate()
             let store = SQLChatStore(backend: backend)
-            let ids = IDGenerator()
+            var cluster: ClusterNode?
+            if let postgres = backend as? PostgresBackend { cluster = try await ClusterNode.join(backend: postgres, logger: logger) }
+            let ids = cluster.map { IDGenerator(node: $0.nodeID) } ?? IDGenerator()
             let limits = RateLimits(config.rateLimits)
             let signer = try await AccessTokenSigner(secret: jwtSecret, timeToLive: config.accessTokenTTL)
             let auth = AuthService(
                 store: store, hasher: PasswordHasher(cost: config.bcryptCost, threadPool: bcryptPool, maxQueued: config.bcryptQueueLimit ?? 4 * bcryptThreads),
                 signer: signer, refreshTokenTTL: config.refreshTokenTTL, ids: ids, logger: logger, limits: limits)
             let sessionSockets = SessionSocketRegistry(logger: logger)
-            auth.revocations.setObserver(sessionSockets)
+            auth.revocations.setObserver(cluster.map { ClusterRevocationObserver(local: sessionSockets, node: $0) } ?? sessionSockets)
             let conversations = ConversationService(store: store, ids: ids)
             let emitter = RealtimeEmitter(logger: logger)
-            let deliveries = ConversationDelivery { appended, memberIDs, exceptSocket in
+            var relay: ConversationDelivery.Relay?
+            if let node = cluster {
+                relay = { conversationID, revoked, restored in
+                    await node.relayMembership(conversationID: conversationID, revoked: revoked, restored: restored)
+                }
+            }
+            let deliveries = ConversationDelivery(relay: relay) { appended, memberIDs, exceptSocket in
                 await emitter.emit(RealtimeEvent.messageNew, encoded: APIMessage.encoded(appended), toUsers: memberIDs, exceptSocket: exceptSocket)
             }
             // Each commit's new messages are encoded once and go straight to delivery, in commit order, before their
             // senders resume; the senders' acks reuse the same bytes.
-            let appender = MessageAppender(store: store, encode: APIMessage.encode, deliver: { await deliveries.deliver($0) })
+            // In a cluster the node sequences them with what other nodes committed, and announces them.
+            let appender = MessageAppender(
+                store: store, encode: APIMessage.encode,
+                deliver: { [cluster] batch in
+                    if let cluster { await cluster.deliverLocal(batch) } else { await deliveries.deliver(batch) }
+                })
             let messages = MessageService(store: store, conversations: conversations, appender: appender, ids: ids, limits: limits)
             let presence = PresenceService(store: store, logger: logger, offlineGrace: .milliseconds(Int64(config.presenceGrace * 1000)))
             presence.setPublisher { change, audience in
@@ -61,7 +76,7 @@ public struct ChatServices: Sendable {
             return ChatServices(
                 store: store, backend: backend, auth: auth, users: UserService(store: store), conversations: conversations,
                 messages: messages, presence: presence, isOnline: { presence.isOnline($0) }, limits: limits, realtime: realtime,
-                sessionSockets: sessionSockets, bcryptPool: bcryptPool)
+                sessionSockets: sessionSockets, cluster: cluster, bcryptPool: bcryptPool)
         } catch {
             try? await bcryptPool.shutdownGracefully()
             await backend.shutdown()

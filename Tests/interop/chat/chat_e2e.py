@@ -169,7 +169,8 @@ class Server:
     """One `chatone serve` process on a free port with its own database."""
 
     def __init__(self, access_ttl: int | None = None, extra_env: dict[str, str] | None = None,
-                 wrapper: list[str] | None = None):
+                 wrapper: list[str] | None = None, database_url: str | None = None):
+        """`database_url`: a database to share with other servers (a cluster node); it is neither made nor dropped."""
         if not BIN.exists():
             pytest.fail(f"chatone binary not found at {BIN}; build it or set CHATONE_BIN", pytrace=False)
         self.port = free_port()
@@ -179,10 +180,12 @@ class Server:
         self._mysql: MySQLDatabases | PostgresDatabases | None = None
         self._mysql_name: str | None = None
         try:
-            self._mysql = scratch_databases()
+            self._mysql = None if database_url else scratch_databases()
         except (RuntimeError, ValueError) as error:
             pytest.fail(str(error), pytrace=False)
-        if self._mysql:
+        if database_url:
+            pass
+        elif self._mysql:
             self._mysql_name, database_url = self._mysql.create()
         else:
             database_url = f"sqlite://{self.dir / 'chat.sqlite'}"
