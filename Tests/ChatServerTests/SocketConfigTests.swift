@@ -25,4 +25,16 @@ import Testing
             _ = try ServerConfig.fromEnvironment(["CHATONE_SOCKET_PING_TIMEOUT": value])
         }
     }
+
+    @Test func recoveryWindowDefaultsToTwoMinutesAndCanBeTurnedOff() throws {
+        #expect(try ServerConfig.fromEnvironment([:]).recoveryWindow == 120)
+        #expect(try ServerConfig.fromEnvironment(["CHATONE_RECOVERY_WINDOW": "30"]).recoveryWindow == 30)
+        #expect(try ServerConfig.fromEnvironment(["CHATONE_RECOVERY_WINDOW": "0"]).recoveryWindow == 0)
+        #expect(try ServerConfig.fromEnvironment(["CHATONE_RECOVERY_WINDOW": "off"]).recoveryWindow == 0)
+        #expect(try ServerConfig.fromEnvironment(["CHATONE_RECOVERY_MAX_EVENTS": "5000"]).recoveryMaxEvents == 5000)
+        #expect(throws: ChatError.self) { _ = try ServerConfig.fromEnvironment(["CHATONE_RECOVERY_MAX_EVENTS": "10"]) }
+        for value in ["-1", "soon", "3601"] {
+            #expect(throws: ChatError.self) { _ = try ServerConfig.fromEnvironment(["CHATONE_RECOVERY_WINDOW": value]) }
+        }
+    }
 }

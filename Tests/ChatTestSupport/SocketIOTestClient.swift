@@ -19,6 +19,8 @@ public actor SocketIOTestClient {
     public nonisolated let connectReply: ConnectReply
     private var received: [SocketIOTestPacket] = []
     private var nextAckID = 0
+    /// The offset of the last event read from the connection (connection state recovery), as socket.io-client keeps it.
+    public private(set) var lastOffset: String?
 
     private init(connection: WSTestConnection, connectReply: ConnectReply) {
         self.connection = connection
@@ -42,6 +44,33 @@ public actor SocketIOTestClient {
         case 4: return SocketIOTestClient(connection: connection, connectReply: .refused(packet.payload))
         default: throw SocketIOTestError("unexpected reply to CONNECT: \(text)")
         }
+    }
+
+    /// The socket id of a connected client.
+    public nonisolated var sid: String? { connectedPayload?["sid"]?.string }
+    /// The private session id for connection state recovery (nil when the server has recovery off).
+    public nonisolated var pid: String? { connectedPayload?["pid"]?.string }
+    /// Whether the server recovered this client's dropped session.
+    public nonisolated var recovered: Bool { connectedPayload?["recovered"]?.bool ?? false }
+
+    private nonisolated var connectedPayload: JSON? {
+        if case .connected(let payload) = connectReply { return payload }
+        return nil
+    }
+
+    /// The auth object a client sends to recover this one's session after it dropped, as socket.io-client does:
+    /// its token, `pid` and the offset of the last event it read (none if it read no event).
+    public func recoveryAuth(token: String) -> [String: String] {
+        var auth = ["token": token]
+        if let pid { auth["pid"] = pid }
+        if let lastOffset { auth["offset"] = lastOffset }
+        return auth
+    }
+
+    /// The next event in arrival order, whatever its name: its name and first argument.
+    public func nextEvent(timeout: Duration = .seconds(10)) async throws -> (name: String, payload: JSON) {
+        let packet = try await next(timeout: timeout, "an event") { $0.type == 2 }
+        return (packet.payload[0]?.string ?? "", packet.payload[1] ?? .null)
     }
 
     /// Emits `event` with one argument, `payload` (JSON text), asks for an ack and returns the ack's first argument.
@@ -75,6 +104,7 @@ public actor SocketIOTestClient {
         while ContinuousClock.now < deadline {
             guard let text = await connection.nextText(timeout: deadline - ContinuousClock.now) else { break }
             guard let packet = SocketIOTestPacket(frame: text) else { throw SocketIOTestError("not a Socket.IO packet: \(text)") }
+            if pid != nil, packet.type == 2, let offset = packet.payload.array?.last?.string { lastOffset = offset }
             if matches(packet) { return packet }
             received.append(packet)
         }

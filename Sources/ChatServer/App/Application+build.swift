@@ -54,7 +54,9 @@ func buildSocketServer(services: ChatServices, config: ServerConfig, logger: Log
             return .refuse(status: 429, retryAfter: wait)
         },
         // The token is checked once, at CONNECT; keeping the auth object for the socket's life would only cost memory.
-        retainsHandshakeAuth: false)
+        retainsHandshakeAuth: false,
+        connectionStateRecovery: config.recoveryWindow > 0
+            ? SocketIORecoveryConfiguration(window: .seconds(config.recoveryWindow), maxEvents: config.recoveryMaxEvents) : nil)
     let io = SocketIOServer(configuration: configuration, logger: logger)
     ChatSocketGateway(services: services, logger: logger, quota: SocketQuota(limitPerUser: config.maxSocketsPerUser)).install(on: io.sockets)
     let local = SocketIOBroadcaster(namespace: io.sockets)

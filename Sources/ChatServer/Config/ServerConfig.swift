@@ -28,6 +28,12 @@ public struct ServerConfig: Sendable {
     /// Seconds a graceful shutdown (SIGTERM) may take at most (`CHATONE_SHUTDOWN_GRACE`): sockets drain, sends in
     /// flight finish and are acked, presence and the database close; whatever is still running then is abandoned.
     public var shutdownGrace: TimeInterval = 10
+    /// Seconds a dropped socket's session and the events it misses are kept for Socket.IO connection state recovery
+    /// (`CHATONE_RECOVERY_WINDOW`, 2 minutes by default); 0 turns recovery off.
+    public var recoveryWindow: TimeInterval = 120
+    /// Most events kept for recovery, all sockets together (`CHATONE_RECOVERY_MAX_EVENTS`); the oldest go first, and a
+    /// socket whose missed events are gone is simply new.
+    public var recoveryMaxEvents = 100_000
 
     /// The engine settings for ``ChatDatabase/open(_:options:logger:)``.
     public var databaseOptions: DatabaseOptions { DatabaseOptions(sqliteSynchronous: sqliteSynchronous) }
@@ -100,6 +106,16 @@ public struct ServerConfig: Sendable {
             }
             config.shutdownGrace = seconds
         }
+        if let text = env["CHATONE_RECOVERY_WINDOW"], !text.isEmpty {
+            if ["off", "false", "no"].contains(text.lowercased()) {
+                config.recoveryWindow = 0
+            } else {
+                guard let seconds = Double(text), seconds.isFinite, (0...3600).contains(seconds) else {
+                    throw invalid("CHATONE_RECOVERY_WINDOW", "a number of seconds from 0 to 3600, or off")
+                }
+                config.recoveryWindow = seconds
+            }
+        }
         try config.readLimits(env)
         return config
     }
@@ -130,6 +146,7 @@ public struct ServerConfig: Sendable {
             ("CHATONE_SOCKET_MAX_PAYLOAD", \.socketMaxPayload, 1024...100 * 1024 * 1024),
             ("CHATONE_SOCKET_MAX_PENDING", \.socketMaxPendingSessions, 1...1_000_000),
             ("CHATONE_SOCKET_MAX_EVENTS_IN_FLIGHT", \.socketMaxEventsInFlight, 1...10_000),
+            ("CHATONE_RECOVERY_MAX_EVENTS", \.recoveryMaxEvents, 100...10_000_000),
         ]
         for (name, keyPath, range) in counts {
             guard let text = env[name], !text.isEmpty else { continue }

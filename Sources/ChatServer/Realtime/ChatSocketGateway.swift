@@ -59,6 +59,14 @@ struct ChatSocketGateway: Sendable {
             logger.notice("socket refused: too many connections", metadata: ["user.id": "\(identity.userID)"])
             throw SocketIOConnectError("too many connections", data: ["code": "TOO_MANY_CONNECTIONS"])
         }
+        // A socket recovering a dropped one's state (its rooms, the events it missed) must be that socket's owner: the
+        // same login of the same user. A token of a revoked login never got this far; another user's token, or
+        // another login's, connects as a new socket (`recovered: false`) and the dropped session is gone for good.
+        if socket.recovered, SocketOwner(socket.data) != SocketOwner(identity) {
+            logger.notice("socket recovery refused: the token is not of the dropped socket's login", metadata: ["user.id": "\(identity.userID)"])
+            socket.declineRecovery()
+        }
+        socket.data = SocketOwner(identity).json
         socket[SocketSession.Key.self] = SocketSession(identity: identity, quotaTicket: ticket)
         // Joined before the CONNECT reply goes out, so nothing addressed to the user after the client sees itself
         // connected can miss this socket. (Should the connection close before that reply, this room entry stays
@@ -140,6 +148,8 @@ struct ChatSocketGateway: Sendable {
             throw ChatError.unauthorized("access token revoked")
         }
         session.renew(until: identity.expiresAt, sessionID: identity.sessionID)
+        // The socket now belongs to that login, also for its recovery should it drop.
+        event.socket.data = SocketOwner(identity).json
         // Should the socket have gone meanwhile, its disconnect unregistered the old login; do not keep it here.
         if session.isRevoked || !event.socket.isConnected { registry.unregister(event.socket, sessionID: identity.sessionID) }
         return APIRenewal(expiresAt: identity.expiresAt)

@@ -57,7 +57,7 @@ public struct SocketIOBroadcast: Sendable {
     /// Emits an event to the target. The packet is encoded once for every recipient.
     public func emit(_ event: String, arguments: [JSONValue]) async {
         let packet = SocketIOPacket(type: .event, namespace: namespace.name, data: .array([.string(event)] + arguments))
-        await namespace.adapter.broadcast(packet, options: options)
+        await namespace.publish(packet, options: options)
     }
 
     /// Emits an event with one `Encodable` argument.

@@ -345,23 +345,30 @@ final class SocketIOClient: EngineIOSocketDelegate {
         }
         if state.withLock({ $0.sockets[name] != nil }) { return illegalState() }
         let handshake = SocketIOHandshake(auth: auth ?? .object([:]), headers: engine.request.headers, query: engine.request.query)
-        let socket = SocketIOSocket(id: SessionID.make(), namespace: namespace, handshake: handshake, client: self)
+        // A client recovering its state names its dropped session; taken now, so the socket gets that session's id
+        // and middleware sees its data.
+        var dropped: SocketIOPersistedSession?
+        if let recovery = namespace.recovery, let pid = auth?["pid"]?.stringValue {
+            dropped = await recovery.takeSession(pid: pid, namespace: name)
+        }
+        let socket = SocketIOSocket(id: dropped?.socketID ?? SessionID.make(), namespace: namespace, handshake: handshake, client: self)
+        if let dropped { socket.beginRecovery(of: dropped) }
         do {
             try await namespace.runMiddlewares(socket)
             if !retainsHandshakeAuth { socket.releaseHandshakeAuth() }
         } catch let error as SocketIOConnectError {
             // Middleware may have joined rooms before refusing; a socket that never connects leaves no trace.
-            await namespace.adapter.leaveAll(socketID: socket.id)
+            await abandon(socket, namespace: namespace)
             send(SocketIOPacket(type: .connectError, namespace: name, data: error.payload))
             return
         } catch {
-            await namespace.adapter.leaveAll(socketID: socket.id)
+            await abandon(socket, namespace: namespace)
             logger.warning("connection middleware failed", metadata: ["namespace": "\(name)", "error": "\(error)"])
             send(SocketIOPacket(type: .connectError, namespace: name, data: ["message": "Internal server error"]))
             return
         }
         guard !engine.isClosed else {
-            await namespace.adapter.leaveAll(socketID: socket.id)
+            await abandon(socket, namespace: namespace)
             return
         }
         state.withLock { state in
@@ -372,10 +379,45 @@ final class SocketIOClient: EngineIOSocketDelegate {
         }
         // A connection in a namespace is no longer pending: it stops counting toward maxPendingSessions.
         engine.markEstablished()
+        if let recovery = namespace.recovery {
+            // Between two recorded events: each is either in the replay or delivered live, never neither nor both.
+            await namespace.ordered.run {
+                await openSocket(socket, namespace: namespace, recovery: recovery, offset: auth?["offset"]?.stringValue)
+            }
+        } else {
+            socket.markConnected()
+            await namespace.add(socket)
+            send(SocketIOPacket(type: .connect, namespace: name, data: ["sid": .string(socket.id)]))
+        }
+        await namespace.runConnectionHandlers(socket)
+    }
+
+    /// Connects a socket with recovery on: restores the dropped session it took over if every event it missed can be
+    /// told, and otherwise starts a new session; answers CONNECT with `sid`, `pid` and `recovered`, then replays.
+    private func openSocket(_ socket: SocketIOSocket, namespace: SocketIONamespace, recovery: SocketIORecovery, offset: String?) async {
+        var missed: [SocketIOPacket] = []
+        if let dropped = socket.recoveryCandidate, let events = await recovery.missedEvents(of: dropped, after: offset) {
+            missed = events
+            await namespace.adapter.join(socketID: socket.id, rooms: dropped.rooms)
+            socket.finishRecovery()
+        } else {
+            socket.startFresh(pid: SessionID.make(), baseOffset: await recovery.latestOffset())
+        }
         socket.markConnected()
         await namespace.add(socket)
-        send(SocketIOPacket(type: .connect, namespace: name, data: ["sid": .string(socket.id)]))
-        await namespace.runConnectionHandlers(socket)
+        let reply: JSONValue = ["sid": .string(socket.id), "pid": socket.pid.map(JSONValue.string) ?? .null, "recovered": .bool(socket.recovered)]
+        send(SocketIOPacket(type: .connect, namespace: namespace.name, data: reply))
+        for packet in missed { send(packet) }
+    }
+
+    /// A socket refused by middleware, or whose connection closed meanwhile: it leaves no room entry behind, and the
+    /// dropped session it was taking over (unless middleware declined it) is kept again, so the client can still
+    /// recover it once it connects with what middleware wants (a fresh token, say).
+    private func abandon(_ socket: SocketIOSocket, namespace: SocketIONamespace) async {
+        await namespace.adapter.leaveAll(socketID: socket.id)
+        if let recovery = namespace.recovery, let dropped = socket.recoveryCandidate {
+            await recovery.persist(dropped)
+        }
     }
 
     /// Server-side namespace disconnect: stop routing to the socket now, run hooks in order.
@@ -405,6 +447,8 @@ final class SocketIOClient: EngineIOSocketDelegate {
 
     private func runDisconnect(_ socket: SocketIOSocket, handlers: [SocketIOSocket.DisconnectHandler]?, reason: SocketIODisconnectReason) async {
         guard let handlers else { return }
+        // Kept before the socket leaves its rooms, so the session names them.
+        await socket.namespace.keepForRecovery(socket, reason: reason)
         await socket.namespace.remove(socket)
         for handler in handlers { await handler(reason) }
         await socket.namespace.runDisconnectHandlers(socket, reason: reason)

@@ -25,6 +25,14 @@ public struct SocketIOConfiguration: Sendable {
     /// the socket is connected, so a large auth object (a token, say) is not held per connection.
     /// Middleware that needs something from it later copies it to `socket.data` or typed storage.
     public var retainsHandshakeAuth: Bool
+    /// Connection state recovery (Socket.IO v4's `connectionStateRecovery`); nil, the default, leaves it off.
+    ///
+    /// When on, the CONNECT reply carries a private session id (`pid`), every event sent to rooms without an ack
+    /// and not volatile carries its offset as last argument, and a client that reconnects with `{pid, offset}` in its
+    /// auth payload within the window gets its socket back (see ``SocketIORecoveryConfiguration``). Events sent with
+    /// `SocketIOSocket.emit` to one socket are not recorded; send them to the socket's id room through the
+    /// namespace to have them replayed.
+    public var connectionStateRecovery: SocketIORecoveryConfiguration?
 
     public init(
         path: String = "/socket.io",
@@ -41,7 +49,8 @@ public struct SocketIOConfiguration: Sendable {
         maxPendingEvents: Int = 32,
         maxPendingSessions: Int? = 4096,
         handshakeFilter: (@Sendable (EngineIOHandshakeRequest) -> EngineIOHandshakeDecision)? = nil,
-        retainsHandshakeAuth: Bool = true
+        retainsHandshakeAuth: Bool = true,
+        connectionStateRecovery: SocketIORecoveryConfiguration? = nil
     ) {
         self.engine = EngineIOConfiguration(
             path: path,
@@ -60,5 +69,6 @@ public struct SocketIOConfiguration: Sendable {
         self.maxAttachments = maxAttachments
         self.maxPendingEvents = max(1, maxPendingEvents)
         self.retainsHandshakeAuth = retainsHandshakeAuth
+        self.connectionStateRecovery = connectionStateRecovery
     }
 }

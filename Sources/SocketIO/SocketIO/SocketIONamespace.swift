@@ -24,9 +24,15 @@ public final class SocketIONamespace: Sendable {
         var sockets: [String: SocketIOSocket] = [:]
     }
 
-    init(name: String, logger: Logger, makeAdapter: (SocketIONamespace) -> any SocketIOAdapter) {
+    /// Connection state recovery, when the server has it on.
+    let recovery: SocketIORecovery?
+    /// Recorded events are delivered, and recovering sockets restored, one at a time (see ``SocketIORecoveryStore``).
+    let ordered = SocketIOOrderedSection()
+
+    init(name: String, logger: Logger, recovery: SocketIORecovery? = nil, makeAdapter: (SocketIONamespace) -> any SocketIOAdapter) {
         self.name = name
         self.logger = logger
+        self.recovery = recovery
         self.adapterBox = Mutex(nil)
         // The adapter delivers through the namespace, so it can only be made once `self` exists.
         let adapter = makeAdapter(self)
@@ -112,6 +118,26 @@ public final class SocketIONamespace: Sendable {
         let frames = SocketIOClient.frames(for: packet)
         let targets = state.withLock { state in socketIDs.compactMap { state.sockets[$0] } }
         for socket in targets { socket.sendEncoded(frames, volatile: options.isVolatile) }
+    }
+
+    /// Hands a packet to the adapter; with recovery on, an event that can be replayed is recorded first and carries
+    /// its offset as last argument.
+    func publish(_ packet: SocketIOPacket, options: SocketIOBroadcastOptions) async {
+        guard let recovery, SocketIORecovery.records(packet, options: options) else {
+            await adapter.broadcast(packet, options: options)
+            return
+        }
+        await ordered.run {
+            let recorded = await recovery.record(packet, options: options)
+            await adapter.broadcast(recorded, options: options)
+        }
+    }
+
+    /// Keeps the session of a socket that dropped for a transient reason, with its rooms, for its recovery.
+    func keepForRecovery(_ socket: SocketIOSocket, reason: SocketIODisconnectReason) async {
+        guard let recovery, SocketIORecoveryConfiguration.recoverableReasons.contains(reason) else { return }
+        guard let session = socket.sessionToPersist(rooms: await adapter.rooms(of: socket.id)) else { return }
+        await recovery.persist(session)
     }
 
     // MARK: - Internal

@@ -29,20 +29,28 @@ public final class SocketIOServer: Sendable, Service {
     let logger: Logger
     private let namespaces: Mutex<[String: SocketIONamespace]>
     private let makeAdapter: @Sendable (SocketIONamespace) -> any SocketIOAdapter
+    private let recovery: SocketIORecovery?
     /// Every connection whose disconnect handlers have not finished yet, for ``drain(timeout:)``.
     private let clients = Mutex<[ObjectIdentifier: SocketIOClient]>([:])
 
     /// Creates a server.
     ///
-    /// - Parameter adapter: makes the adapter of each namespace; in-memory by default.
+    /// - Parameters:
+    ///   - adapter: makes the adapter of each namespace; in-memory by default.
+    ///   - recoveryStore: where connection state recovery keeps sessions and events when
+    ///     `configuration.connectionStateRecovery` is set; in memory (``SocketIOMemoryRecoveryStore``) by default.
     public init(
         configuration: SocketIOConfiguration = .init(),
         logger: Logger = Logger(label: "SocketIO"),
-        adapter: @escaping @Sendable (SocketIONamespace) -> any SocketIOAdapter = { SocketIOMemoryAdapter(namespace: $0) }
+        adapter: @escaping @Sendable (SocketIONamespace) -> any SocketIOAdapter = { SocketIOMemoryAdapter(namespace: $0) },
+        recoveryStore: (any SocketIORecoveryStore)? = nil
     ) {
         self.configuration = configuration
         self.logger = logger
         self.makeAdapter = adapter
+        self.recovery = configuration.connectionStateRecovery.map { settings in
+            SocketIORecovery(store: recoveryStore ?? SocketIOMemoryRecoveryStore(configuration: settings), configuration: settings, logger: logger)
+        }
         self.namespaces = Mutex([:])
         let box = WeakServerBox()
         self.engine = EngineIOServer(configuration: configuration.engine, logger: logger) { engineSocket in
@@ -59,7 +67,7 @@ public final class SocketIOServer: Sendable, Service {
     public func of(_ name: String) -> SocketIONamespace {
         let name = name.hasPrefix("/") ? name : "/" + name
         if let existing = existingNamespace(name) { return existing }
-        let created = SocketIONamespace(name: name, logger: logger, makeAdapter: makeAdapter)
+        let created = SocketIONamespace(name: name, logger: logger, recovery: recovery, makeAdapter: makeAdapter)
         return namespaces.withLock { namespaces in
             if let existing = namespaces[name] { return existing }
             namespaces[name] = created

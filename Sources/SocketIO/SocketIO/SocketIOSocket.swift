@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import NIOCore
 import Synchronization
@@ -35,6 +36,12 @@ public final class SocketIOSocket: Sendable, Identifiable, Hashable {
         var data: JSONValue = .null
         var storage: [ObjectIdentifier: any Sendable] = [:]
         var handshake: SocketIOHandshake
+        /// Connection state recovery: the private session id (nil when recovery is off), the newest offset when the
+        /// session began, the dropped session being restored (until it is, or declined) and whether it was.
+        var pid: String?
+        var baseOffset: String?
+        var candidate: SocketIOPersistedSession?
+        var recovered = false
     }
 
     init(id: String, namespace: SocketIONamespace, handshake: SocketIOHandshake, client: SocketIOClient) {
@@ -58,6 +65,73 @@ public final class SocketIOSocket: Sendable, Identifiable, Hashable {
 
     public static func == (lhs: SocketIOSocket, rhs: SocketIOSocket) -> Bool { lhs === rhs }
     public func hash(into hasher: inout Hasher) { hasher.combine(ObjectIdentifier(self)) }
+
+    // MARK: - Connection state recovery
+
+    /// Whether this socket took over the session of a socket that dropped (Socket.IO's `socket.recovered`): it has that
+    /// socket's id, rooms and `data`, and got the events it missed.
+    ///
+    /// In middleware it says that the client asked to recover a session that still exists; `data` then holds that
+    /// session's data, so middleware can check the client is the one it belonged to and otherwise call
+    /// ``declineRecovery()``. Once connected it says whether the recovery happened.
+    public var recovered: Bool { state.withLock { $0.recovered } }
+
+    /// Refuses, from middleware, to recover the session the client asked for: the socket connects as a new one (no
+    /// rooms, data or events of the old one; a new private id), and the old session is dropped for good.
+    public func declineRecovery() {
+        state.withLock { state in
+            guard state.candidate != nil else { return }
+            state.candidate = nil
+            state.recovered = false
+            state.data = .null
+        }
+    }
+
+    func beginSession(pid: String?) {
+        state.withLock { $0.pid = pid }
+    }
+
+    /// Takes over a dropped session, before middleware runs.
+    func beginRecovery(of session: SocketIOPersistedSession) {
+        state.withLock { state in
+            state.candidate = session
+            state.pid = session.pid
+            state.baseOffset = session.baseOffset
+            state.data = session.data
+            state.recovered = true
+        }
+    }
+
+    /// The dropped session this socket is taking over, unless middleware declined it.
+    var recoveryCandidate: SocketIOPersistedSession? { state.withLock { $0.candidate } }
+
+    /// The recovery did not happen (declined, or the missed events could not all be told): a new session, from `base`.
+    func startFresh(pid: String, baseOffset: String?) {
+        state.withLock { state in
+            if state.candidate != nil { state.data = .null }
+            state.candidate = nil
+            state.recovered = false
+            state.pid = pid
+            state.baseOffset = baseOffset
+        }
+    }
+
+    func finishRecovery() {
+        state.withLock { $0.candidate = nil }
+    }
+
+    /// What recovery keeps of this socket when it drops, or nil (recovery off, or the socket never connected).
+    func sessionToPersist(rooms: Set<String>) -> SocketIOPersistedSession? {
+        state.withLock { state in
+            guard state.connected, let pid = state.pid else { return nil }
+            return SocketIOPersistedSession(
+                namespace: namespace.name, socketID: id, pid: pid, rooms: rooms, data: state.data, baseOffset: state.baseOffset,
+                disconnectedAt: Date())
+        }
+    }
+
+    /// The private session id, sent in the CONNECT reply.
+    var pid: String? { state.withLock { $0.pid } }
 
     /// Whether the socket is connected (middleware passed and not yet disconnected).
     /// False as soon as the underlying connection is closed, even before disconnect handlers ran.

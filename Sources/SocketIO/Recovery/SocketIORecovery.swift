@@ -1,0 +1,71 @@
+import Logging
+import Synchronization
+
+/// Connection state recovery for a server: the store, the settings, and what the server does around them
+/// (recording an event before it is delivered, keeping a dropped socket's session, restoring it).
+///
+/// A failing store never costs a connection: an event it could not record is delivered without an offset, and
+/// from then on, for one `window`, no client is recovered (the one whose missed events include it could not be
+/// told everything); a session it cannot keep or give back makes a new connection.
+final class SocketIORecovery: Sendable {
+    let store: any SocketIORecoveryStore
+    let configuration: SocketIORecoveryConfiguration
+    private let logger: Logger
+    private let lastAppendFailure = Mutex<ContinuousClock.Instant?>(nil)
+
+    init(store: any SocketIORecoveryStore, configuration: SocketIORecoveryConfiguration, logger: Logger) {
+        self.store = store
+        self.configuration = configuration
+        self.logger = logger
+    }
+
+    /// Whether an event is recorded: events without an ack (an ack cannot be replayed) that may not be dropped.
+    static func records(_ packet: SocketIOPacket, options: SocketIOBroadcastOptions) -> Bool {
+        packet.type == .event && packet.id == nil && !options.isVolatile
+    }
+
+    /// The packet with its offset appended, as recorded; the packet as given if it could not be recorded.
+    func record(_ packet: SocketIOPacket, options: SocketIOBroadcastOptions) async -> SocketIOPacket {
+        do {
+            let offset = try await store.append(packet, to: options)
+            var recorded = packet
+            recorded.data = .array((packet.data?.arrayValue ?? []) + [.string(offset)])
+            return recorded
+        } catch {
+            lastAppendFailure.withLock { $0 = .now }
+            logger.warning("recovery store could not record an event; recovery is off for one window", metadata: ["error": "\(error)"])
+            return packet
+        }
+    }
+
+    /// The newest offset, or nil (no event yet, or the store failed: the session then has no base).
+    func latestOffset() async -> String? {
+        do { return try await store.latestOffset() } catch {
+            logger.warning("recovery store failed", metadata: ["error": "\(error)"])
+            return nil
+        }
+    }
+
+    func persist(_ session: SocketIOPersistedSession) async {
+        do { try await store.persist(session) } catch {
+            logger.warning("recovery store could not keep a session", metadata: ["error": "\(error)"])
+        }
+    }
+
+    func takeSession(pid: String, namespace: String) async -> SocketIOPersistedSession? {
+        do { return try await store.takeSession(pid: pid, namespace: namespace) } catch {
+            logger.warning("recovery store could not give a session back", metadata: ["error": "\(error)"])
+            return nil
+        }
+    }
+
+    /// What the session missed after `offset`, or nil if it cannot be told in full.
+    func missedEvents(of session: SocketIOPersistedSession, after offset: String?) async -> [SocketIOPacket]? {
+        let failedRecently = lastAppendFailure.withLock { last in last.map { ContinuousClock.now - $0 <= configuration.window } ?? false }
+        guard !failedRecently else { return nil }
+        do { return try await store.missedEvents(of: session, after: offset) } catch {
+            logger.warning("recovery store could not list missed events", metadata: ["error": "\(error)"])
+            return nil
+        }
+    }
+}
