@@ -62,7 +62,7 @@ final class ClusterNode: Service, Sendable {
 
     /// Connects the node to the services and the socket server it relays for.
     func attach(_ wiring: Wiring) {
-        let sequencer = MessageSequencer(store: wiring.store, cluster: store, deliveries: wiring.deliveries, logger: logger)
+        let sequencer = MessageSequencer(nodeID: nodeID, store: wiring.store, cluster: store, deliveries: wiring.deliveries, logger: logger)
         self.wiring.withLock { $0 = (wiring, sequencer) }
         let nodeID = nodeID
         let store = store

@@ -1,5 +1,6 @@
 import ChatCore
 import ChatSQL
+import Foundation
 import Logging
 
 /// Delivers each conversation's messages to this node's sockets in `seq` order, whichever node stored them.
@@ -16,6 +17,11 @@ actor MessageSequencer {
     static let pageSize = 500
 
     private var cursors: [Int64: Int64] = [:]
+    /// The highest `seq` announced per conversation: what there is to deliver once this node's own messages before it
+    /// have been delivered (with their origin).
+    private var known: [Int64: Int64] = [:]
+    private let nodeID: Int
+    private let started = Date()
     private var busy = false
     private var waiters: [CheckedContinuation<Void, Never>] = []
     private let store: any ChatStore
@@ -23,7 +29,8 @@ actor MessageSequencer {
     private let deliveries: ConversationDelivery
     private let logger: Logger
 
-    init(store: any ChatStore, cluster: ClusterStore, deliveries: ConversationDelivery, logger: Logger) {
+    init(nodeID: Int, store: any ChatStore, cluster: ClusterStore, deliveries: ConversationDelivery, logger: Logger) {
+        self.nodeID = nodeID
         self.store = store
         self.cluster = cluster
         self.deliveries = deliveries
@@ -55,6 +62,12 @@ actor MessageSequencer {
             cursors[conversationID] = message.seq
         }
         await deliveries.deliver(ready)
+        // Other nodes' messages announced meanwhile waited for these; deliver them now.
+        for conversationID in order {
+            if let cursor = cursors[conversationID], let high = known[conversationID], high > cursor {
+                await catchUp(conversationID, from: cursor + 1, to: high)
+            }
+        }
         trim()
         return order.compactMap { id in ranges[id].map { [id, $0.from, $0.to] } }
     }
@@ -65,6 +78,7 @@ actor MessageSequencer {
         defer { unlock() }
         for range in ranges where range.count == 3 {
             let (conversationID, from, to) = (range[0], range[1], range[2])
+            known[conversationID] = max(known[conversationID] ?? 0, to)
             let start = cursors[conversationID].map { $0 + 1 } ?? from
             guard to >= start else { continue }
             await catchUp(conversationID, from: start, to: to)
@@ -84,6 +98,7 @@ actor MessageSequencer {
             start += 1000
             do {
                 for (id, last) in try await cluster.lastSeqs(chunk) {
+                    known[id] = max(known[id] ?? 0, last)
                     if let cursor = cursors[id], last > cursor { await catchUp(id, from: cursor + 1, to: last) }
                 }
             } catch {
@@ -92,8 +107,15 @@ actor MessageSequencer {
         }
     }
 
+    /// Whether this process stored the message and its own delivery (with the sender's socket left out) is still to
+    /// come through ``deliverLocal(_:)``: its id carries this node's bits and it is younger than the process.
+    private func isOwnAndPending(_ message: Message) -> Bool {
+        Int((message.id >> 12) & 1023) == nodeID && message.createdAt >= started
+    }
+
     /// Reads `from...to` of the conversation and delivers it with the members as they are now (removed members,
-    /// whose removal committed, are no longer among them).
+    /// whose removal committed, are no longer among them). Stops before a message of this node's own: that one is
+    /// delivered by ``deliverLocal(_:)``, which then continues from it.
     private func catchUp(_ conversationID: Int64, from: Int64, to: Int64) async {
         var next = from
         while next <= to {
@@ -104,11 +126,15 @@ actor MessageSequencer {
                 }
                 let page = try await store.messages(
                     conversationID: conversationID, range: .after(next - 1), limit: Int(min(to - next + 1, Int64(Self.pageSize))))
-                let messages = page.filter { $0.seq >= next && $0.seq <= to }
-                guard let last = messages.last else { return }
-                await deliveries.deliver(messages.map { AppendedMessage(outcome: .created($0), memberIDs: members, origin: nil) })
-                cursors[conversationID] = last.seq
-                next = last.seq + 1
+                var messages = page.filter { $0.seq >= next && $0.seq <= to }
+                let own = messages.firstIndex(where: isOwnAndPending)
+                if let own { messages = Array(messages[..<own]) }
+                if let last = messages.last {
+                    await deliveries.deliver(messages.map { AppendedMessage(outcome: .created($0), memberIDs: members, origin: nil) })
+                    cursors[conversationID] = last.seq
+                    next = last.seq + 1
+                }
+                if own != nil || messages.isEmpty { return }
             } catch {
                 logger.error(
                     "cluster: reading messages to deliver failed",
@@ -120,7 +146,10 @@ actor MessageSequencer {
 
     private func trim() {
         // Rarely reached; forgetting all is simplest and only costs the next notification's range being trusted.
-        if cursors.count > Self.capacity { cursors.removeAll(keepingCapacity: true) }
+        if cursors.count > Self.capacity {
+            cursors.removeAll(keepingCapacity: true)
+            known.removeAll(keepingCapacity: true)
+        }
     }
 
     private func lock() async {

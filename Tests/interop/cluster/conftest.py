@@ -72,8 +72,9 @@ class Cluster:
             except requests.RequestException:
                 pass
             if self.haproxy.poll() is not None or time.monotonic() > deadline:
+                log = (self.dir / "haproxy.log").read_text(errors="replace")
                 self.stop()
-                pytest.fail("haproxy did not start:\n" + (self.dir / "haproxy.log").read_text(), pytrace=False)
+                pytest.fail("haproxy did not start:\n" + log, pytrace=False)
             time.sleep(0.1)
 
     def stop(self):
