@@ -67,10 +67,13 @@ start() {
     # --no-defaults: the system's /etc/mysql config (its socket, datadir, log paths) must not leak into a private server.
     # innodb_flush_log_at_trx_commit=1 (the production setting, docs/operations.md): the crash tests check durability
     # against it, and ChatOne warns at start-up under anything else.
+    # innodb_ft_min_token_size=1 and no stopword list: message search finds every word, "a" and "the" included
+    # (docs/search.md; InnoDB's defaults skip words under 3 characters and a list of English ones).
     nohup "$(server_bin)" --no-defaults --user=root --datadir="$dir/data" --socket="$sock" --port="$port" \
         --bind-address=127.0.0.1 --pid-file="$pidfile" --log-error="$dir/error.log" \
         --character-set-server=utf8mb4 --collation-server=utf8mb4_unicode_ci \
         --innodb-buffer-pool-size=64M --innodb-log-file-size=16M --innodb-flush-log-at-trx-commit=1 \
+        --innodb-ft-min-token-size=1 --innodb-ft-enable-stopword=0 \
         --max-connections=500 --skip-name-resolve "${tls_args[@]}" \
         </dev/null >"$dir/stdout.log" 2>&1 &
     echo $! >"$dir/launcher.pid"

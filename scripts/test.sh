@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # ChatOne's one test command: every Swift test (SQLite, a real MariaDB and a real PostgreSQL), then the end-to-end
 # tests with real clients from PyPI (Socket.IO protocol and interop, chat over SQLite, MariaDB and PostgreSQL side by
-# side), then schemathesis against the OpenAPI document (over the three databases, side by side).
+# side, a three-node cluster behind HAProxy), then schemathesis against the OpenAPI document (over the three
+# databases, side by side), then the web client: its Socket.IO module under Node and the page itself in Debian's
+# chromium, driven by Playwright.
 #
 # It installs what it needs when missing (Debian and PyPI packages), starts a private MariaDB and a private PostgreSQL
 # and stops them again, and removes everything it made, also when tests fail. The last line is "N passed, M failed".
@@ -33,6 +35,12 @@ dpkg -s libsqlite3-dev >/dev/null 2>&1 || missing+=(libsqlite3-dev)
 command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
 # strace: the crash tests show with it that every ack follows a sync of SQLite's WAL.
 command -v strace >/dev/null 2>&1 || missing+=(strace)
+# chromium: the web client's browser test (Playwright drives it; it never downloads a browser of its own).
+[ -x /usr/bin/chromium ] || missing+=(chromium)
+# …and an emoji font, so that the screenshots it saves show emoji rather than empty boxes.
+dpkg -s fonts-noto-color-emoji >/dev/null 2>&1 || missing+=(fonts-noto-color-emoji)
+# node (20 or later, for its WebSocket): the web client's Socket.IO module tests.
+command -v node >/dev/null 2>&1 || missing+=(nodejs)
 if [ ${#missing[@]} -gt 0 ]; then
     log "installing ${missing[*]}"
     export DEBIAN_FRONTEND=noninteractive
@@ -186,6 +194,21 @@ finish_schemathesis sqlite
 finish_schemathesis mariadb
 finish_schemathesis postgres
 finish_pytest cluster
+
+# --- The web client: its Socket.IO module under Node's test runner (against socketio-conformance), then the page in
+# chromium through Playwright (screenshots in .build/artifacts/web).
+log "node --test Tests/web"
+if node --experimental-websocket --test --test-reporter=tap Tests/web/ >"$work/node-test.log" 2>&1 ||
+    grep -qE "^# pass [0-9]+" "$work/node-test.log"; then
+    grep -E "^not ok|^# (pass|fail)" "$work/node-test.log"
+    node_pass=$(grep -oE "^# pass [0-9]+" "$work/node-test.log" | grep -oE "[0-9]+" | tail -n 1)
+    node_fail=$(grep -oE "^# fail [0-9]+" "$work/node-test.log" | grep -oE "[0-9]+" | tail -n 1)
+    count "${node_pass:-0}" "${node_fail:-0}"
+else
+    cat "$work/node-test.log"
+    count 0 1
+fi
+run_pytest web Tests/interop/web CHATONE_E2E_DATABASE=sqlite
 
 # --- Load generator smoke: every workload of chatone-bench at tiny sizes against the debug chatone (one test).
 log "chatone-bench --smoke"

@@ -16,8 +16,11 @@ actor ConnectionPoolState {
     private var drainWaiters: [CheckedContinuation<Void, Never>] = []
     private(set) var isShutDown = false
 
-    init(limit: Int) {
+    private let onWait: (@Sendable (Duration) -> Void)?
+
+    init(limit: Int, onWait: (@Sendable (Duration) -> Void)? = nil) {
         self.limit = limit
+        self.onWait = onWait
     }
 
     func acquire() async throws -> Grant {
@@ -30,6 +33,8 @@ actor ConnectionPoolState {
         // A caller that is cancelled while waiting leaves the queue at once instead of waiting for a connection.
         let id = nextWaiterID
         nextWaiterID += 1
+        let start = ContinuousClock.now
+        defer { onWait?(.now - start) }
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { continuation in
                 if Task.isCancelled {

@@ -22,13 +22,17 @@ public final class MariaDBClient: Service, Sendable {
     /// Test-only faults for the next COMMITs (see ``CommitFaultInjector``).
     package let commitFaults = CommitFaultInjector()
 
-    public init(configuration: MariaDBConfiguration, logger: Logger, eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) {
+    /// - Parameter onPoolWait: told how long each caller that found every connection busy waited for one (metrics).
+    public init(
+        configuration: MariaDBConfiguration, logger: Logger, eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        onPoolWait: (@Sendable (Duration) -> Void)? = nil
+    ) {
         self.configuration = configuration
         self.logger = logger
         self.eventLoopGroup = eventLoopGroup
         self.threadPool = NIOThreadPool(numberOfThreads: max(configuration.maximumConnections, 1) + 1)
         self.threadPool.start()
-        self.state = ConnectionPoolState(limit: max(configuration.maximumConnections, 1))
+        self.state = ConnectionPoolState(limit: max(configuration.maximumConnections, 1), onWait: onPoolWait)
     }
 
     /// Keeps the pool until graceful shutdown (or cancellation), then closes it.

@@ -9,6 +9,8 @@ struct BenchTarget: Sendable {
     var group: any EventLoopGroup
     /// Distinguishes this run's usernames and client message ids from any earlier run against the same database.
     var runID: String
+    /// The SQLite file of a server the bench spawned (nil otherwise).
+    var databasePath: String?
 
     func http() async throws -> HTTPConnection { try await HTTPConnection.connect(host: host, port: port, group: group) }
 

@@ -57,6 +57,11 @@ struct ChatAPI: Sendable {
         try await http.request(.GET, "/api/v1/conversations/\(conversation)/messages?before=\(before)&limit=\(limit)", token: user.token)
     }
 
+    /// `q` must be URL-encoded already.
+    func searchMessages(_ user: BenchUser, q: String, limit: Int = 50) async throws -> HTTPResponse {
+        try await http.request(.GET, "/api/v1/search/messages?q=\(q)&limit=\(limit)", token: user.token)
+    }
+
     func conversations(_ user: BenchUser, limit: Int = 50) async throws -> HTTPResponse {
         try await http.request(.GET, "/api/v1/conversations?limit=\(limit)", token: user.token)
     }

@@ -11,7 +11,7 @@ struct ChatOneBench: AsyncParsableCommand {
         abstract: "Load generator for ChatOne: messaging (p1), idle sockets (p2), history (p3), groups (p4), login storm (p5)."
     )
 
-    @Option(help: "Workloads, comma-separated: p1,p2,p3,p4,p5 or all.") var workload = "p1"
+    @Option(help: "Workloads, comma-separated: p1,p2,p3,p4,p5,p6 or all.") var workload = "p1"
     @Flag(help: "Every workload at tiny sizes; exits non-zero if anything fails.") var smoke = false
 
     @Option(help: "Server address when not spawning.") var host = "127.0.0.1"
@@ -38,8 +38,14 @@ struct ChatOneBench: AsyncParsableCommand {
 
     @Option(help: "p3: messages in the history conversation (10,000,000 is the target scale).") var historyMessages = 5_000
     @Option(help: "p3: sends in flight while filling.") var historyWindow = 256
+    @Flag(help: "p3: fill the history with one SQL insert (sqlite3 CLI) into the spawned server's database instead of sending it; for the 10,000,000 scale.")
+    var historySQLFill = false
     @Option(help: "p3: timed requests of each kind.") var historyQueries = 1_000
     @Option(help: "p3: conversations of the listing user.") var listConversations = 200
+
+    @Option(help: "p6: messages to search (1,000,000 is the target scale).") var searchMessages = 20_000
+    @Option(help: "p6: sends in flight while filling.") var searchWindow = 256
+    @Option(help: "p6: timed searches of each kind.") var searchQueries = 500
 
     @Option(help: "p4: members of the fan-out group.") var groupSize = 100
     @Option(help: "p4: members connected.") var groupConnected = 100
@@ -65,7 +71,7 @@ struct ChatOneBench: AsyncParsableCommand {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, clientThreads))
         let names =
             workload == "all"
-            ? ["p1", "p2", "p3", "p4", "p5"] : workload.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+            ? ["p1", "p2", "p3", "p4", "p5", "p6"] : workload.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
         Console.line(
             "chatone-bench: workloads \(names.joined(separator: ",")), open files \(files), \(SystemLimits.cores) cores" + (smoke ? ", smoke" : "")
         )
@@ -116,6 +122,7 @@ struct ChatOneBench: AsyncParsableCommand {
             return try await HistoryWorkload(
                 messages: historyMessages,
                 window: historyWindow,
+                sqlFill: historySQLFill,
                 queries: historyQueries,
                 conversations: listConversations
             ).run(target)
@@ -140,6 +147,8 @@ struct ChatOneBench: AsyncParsableCommand {
                 loginUsers: stormUsers,
                 drainSeconds: drain
             ).run(target)
+        case "p6":
+            return try await SearchWorkload(messages: searchMessages, window: searchWindow, queries: searchQueries).run(target)
         default:
             throw ValidationError("unknown workload \(name)")
         }
@@ -151,7 +160,7 @@ struct ChatOneBench: AsyncParsableCommand {
     {
         let runID = "b" + String(UInt32.random(in: 0...UInt32.max), radix: 36)
         guard let spawn else {
-            return try await body(BenchTarget(host: host, port: port, pid: serverPid, group: group, runID: runID))
+            return try await body(BenchTarget(host: host, port: port, pid: serverPid, group: group, runID: runID, databasePath: nil))
         }
         let server = try await ServerProcess.spawn(
             executable: spawn,
@@ -162,7 +171,10 @@ struct ChatOneBench: AsyncParsableCommand {
         )
         Console.line("  server pid \(server.pid) on 127.0.0.1:\(server.port), bcrypt cost \(bcryptCost)" + (pinned ? ", core 0" : ""))
         defer { server.stop() }
-        return try await body(BenchTarget(host: "127.0.0.1", port: server.port, pid: server.pid, group: group, runID: runID))
+        return try await body(
+            BenchTarget(
+                host: "127.0.0.1", port: server.port, pid: server.pid, group: group, runID: runID,
+                databasePath: server.directory.appendingPathComponent("bench.sqlite").path))
     }
 
     /// A few seconds in all: enough to exercise every path, not to measure.
@@ -178,6 +190,9 @@ struct ChatOneBench: AsyncParsableCommand {
         historyMessages = 120
         historyWindow = 8
         historyQueries = 20
+        searchMessages = 200
+        searchWindow = 10
+        searchQueries = 10
         listConversations = 5
         groupSize = 8
         groupConnected = 8

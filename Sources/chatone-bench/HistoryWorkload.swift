@@ -3,6 +3,8 @@
 struct HistoryWorkload: Sendable {
     var messages: Int
     var window: Int
+    /// Fill with one SQL insert into the spawned server's SQLite file (see `SQLHistoryFill`) instead of sending.
+    var sqlFill: Bool
     var queries: Int
     var conversations: Int
 
@@ -14,29 +16,38 @@ struct HistoryWorkload: Sendable {
         let conversation = try await setup.direct(reader, with: partner)
         await setup.http.close()
 
-        // Fill over one socket with `window` sends in flight.
-        guard let socket = await target.connectSockets([reader]).first else { throw BenchError.unexpected("socket did not connect") }
-        let next = AtomicCounter()
+        let fill: Double
         let failures = AtomicCounter()
-        let start = MonotonicClock.now()
-        await withTaskGroup(of: Void.self) { group in
-            for _ in 0..<max(1, window) {
-                group.addTask {
-                    while true {
-                        let number = next.add()
-                        if number >= messages { return }
-                        let ack = try? await socket.emitWithAck(
-                            "message:send",
-                            json: #"{"conversationId":"\#(conversation)","content":"history message \#(number)"}"#
-                        )
-                        if ack?.contains("\"success\":true") != true { failures.add() }
+        if sqlFill {
+            guard let path = target.databasePath else { throw BenchError.unexpected("--history-sql-fill needs --spawn (a SQLite file)") }
+            let start = MonotonicClock.now()
+            try SQLHistoryFill(databasePath: path).fill(conversation: conversation, sender: reader.id, messages: messages)
+            fill = MonotonicClock.seconds(since: start)
+            Console.line("  filled by SQL in \(fmt(fill, 1)) s")
+        } else {
+            // Fill over one socket with `window` sends in flight.
+            guard let socket = await target.connectSockets([reader]).first else { throw BenchError.unexpected("socket did not connect") }
+            let next = AtomicCounter()
+            let start = MonotonicClock.now()
+            await withTaskGroup(of: Void.self) { group in
+                for _ in 0..<max(1, window) {
+                    group.addTask {
+                        while true {
+                            let number = next.add()
+                            if number >= messages { return }
+                            let ack = try? await socket.emitWithAck(
+                                "message:send",
+                                json: #"{"conversationId":"\#(conversation)","content":"history message \#(number)"}"#
+                            )
+                            if ack?.contains("\"success\":true") != true { failures.add() }
+                        }
                     }
                 }
             }
+            await socket.close()
+            fill = MonotonicClock.seconds(since: start)
+            Console.line("  filled in \(fmt(fill, 1)) s (\(fmt(Double(messages) / fill, 0)) msg/s), \(failures.load) failed sends")
         }
-        await socket.close()
-        let fill = MonotonicClock.seconds(since: start)
-        Console.line("  filled in \(fmt(fill, 1)) s (\(fmt(Double(messages) / fill, 0)) msg/s), \(failures.load) failed sends")
         var ok = failures.load == 0
         // A fresh connection: the server closes one left idle during a long fill.
         let api = try await target.api()

@@ -24,7 +24,11 @@ struct ConfigOptions: ParsableArguments {
         }
     }
 
+    /// Installs the configured log format (once per process), then makes the server's logger.
     func logger(_ config: ServerConfig) -> Logger {
+        if config.logFormat == .json {
+            LoggingSystem.bootstrap { label in JSONLogHandler(label: label) }
+        }
         var logger = Logger(label: "chatone")
         logger.logLevel = config.logLevel
         return logger

@@ -21,7 +21,9 @@ struct MySQLSchemaTests {
                      try $0.decode(column: "collation", as: String.self))
                 }
             }
-            let expected: Set = ["users", "auth_sessions", "refresh_tokens", "conversations", "conversation_members", "messages"]
+            let expected: Set = [
+                "users", "auth_sessions", "refresh_tokens", "conversations", "conversation_members", "messages", "message_reactions", "blocks",
+            ]
             #expect(Set(tables.map(\.0)).isSuperset(of: expected))
             for (name, engine, collation) in tables {
                 #expect(engine == "InnoDB", "\(name)")
@@ -32,11 +34,11 @@ struct MySQLSchemaTests {
                     """
                     SELECT COLUMN_NAME AS name, COLLATION_NAME AS collation FROM information_schema.COLUMNS
                     WHERE TABLE_SCHEMA = DATABASE()
-                      AND COLUMN_NAME IN ('username_key', 'display_name_key', 'token_hash', 'direct_key', 'client_message_id')
+                      AND COLUMN_NAME IN ('username_key', 'display_name_key', 'token_hash', 'direct_key', 'client_message_id', 'emoji')
                     """
                 ).all().map { (try $0.decode(column: "name", as: String.self), try $0.decode(column: "collation", as: String.self)) }
             }
-            #expect(keyCollations.count == 5)
+            #expect(keyCollations.count == 6)
             #expect(keyCollations.allSatisfy { $0.1 == "utf8mb4_bin" }, "\(keyCollations)")
             let foreignKeys = try await backend.read { db in
                 try await db.raw(
@@ -50,6 +52,7 @@ struct MySQLSchemaTests {
                 Set(foreignKeys) == [
                     "auth_sessions->users:CASCADE", "refresh_tokens->auth_sessions:CASCADE", "conversation_members->conversations:CASCADE",
                     "conversation_members->users:CASCADE", "messages->conversations:CASCADE", "messages->users:RESTRICT",
+                    "message_reactions->messages:CASCADE", "message_reactions->users:CASCADE", "blocks->users:CASCADE",
                 ])
         }
     }

@@ -58,6 +58,35 @@ struct ConnectionRecoveryTests {
         }
     }
 
+    @Test("edits, deletes and reactions missed while away are replayed in order with the messages", arguments: TestBackend.servers)
+    func recoversMessageChanges(_ backend: TestBackend) async throws {
+        try await TestApp.live(on: backend) { port, api in
+            let ann = try await api.register("ann")
+            let ben = try await api.register("ben")
+            let direct = try await api.conversationID(ann, with: ben)
+            let benPhone = try await SocketIOTestClient.connect(port: port, auth: ["token": ben.accessToken])
+            _ = try await api.send(ann, direct, "first")
+            _ = try await api.send(ann, direct, "second")
+            #expect(try await benPhone.event("message:new")["content"]?.string == "first")
+            #expect(try await benPhone.event("message:new")["content"]?.string == "second")
+            try await Self.drop(benPhone)
+
+            let path = "/api/v1/conversations/\(direct)/messages"
+            #expect(try await api.request(.patch, "\(path)/1", token: ann.accessToken, body: api.json(["content": "first, edited"])).status == 200)
+            #expect(try await api.request(.put, "\(path)/1/reactions/%F0%9F%91%8D", token: ann.accessToken).status == 200)
+            #expect(try await api.request(.delete, "\(path)/2", token: ann.accessToken).status == 200)
+            _ = try await api.send(ann, direct, "third")
+
+            let back = try await SocketIOTestClient.connect(port: port, auth: await benPhone.recoveryAuth(token: ben.accessToken))
+            #expect(back.recovered)
+            var seen: [String] = []
+            for _ in 0..<4 { seen.append(try await back.nextEvent().name) }
+            #expect(seen == ["message:updated", "message:reactions", "message:deleted", "message:new"])
+            #expect(await !back.receives("message:new", within: .milliseconds(300)))
+            await back.close()
+        }
+    }
+
     @Test("removal from a group stays final: nothing of the group after the removal is replayed", arguments: TestBackend.servers)
     func removalStaysFinal(_ backend: TestBackend) async throws {
         try await TestApp.live(on: backend) { port, api in
@@ -126,6 +155,30 @@ struct ConnectionRecoveryTests {
             let viaOtherLogin = try await SocketIOTestClient.connect(port: port, auth: await benTablet.recoveryAuth(token: otherLogin.accessToken))
             #expect(!viaOtherLogin.recovered)
             await viaOtherLogin.close()
+        }
+    }
+
+    @Test("after auth:renew to another login of the same user, the socket recovers with that login's token only")
+    func recoversAfterRenew() async throws {
+        try await TestApp.live(on: .sqliteFile) { port, api in
+            let ann = try await api.register("ann")
+            let ben = try await api.register("ben")
+            let direct = try await api.conversationID(ann, with: ben)
+            let secondLogin = try api.session(try await api.login("ben"))
+            for (round, reconnectToken) in [(0, ben.accessToken), (1, secondLogin.accessToken)] {
+                let benPhone = try await SocketIOTestClient.connect(port: port, auth: ["token": ben.accessToken])
+                let renewed = try await benPhone.emit("auth:renew", api.json(["token": secondLogin.accessToken]))
+                #expect(renewed["success"]?.bool == true, "\(renewed)")
+                _ = try await api.send(ann, direct, "live \(round)")
+                _ = try await benPhone.event("message:new")
+                try await Self.drop(benPhone)
+                _ = try await api.send(ann, direct, "missed \(round)")
+                let back = try await SocketIOTestClient.connect(port: port, auth: await benPhone.recoveryAuth(token: reconnectToken))
+                // The socket belonged to the second login when it dropped: the first login's token does not recover it.
+                #expect(back.recovered == (round == 1))
+                if round == 1 { #expect(try await back.event("message:new")["content"]?.string == "missed 1") }
+                await back.close()
+            }
         }
     }
 

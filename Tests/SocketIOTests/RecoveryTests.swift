@@ -345,6 +345,31 @@ struct RecoveryTests {
         }
     }
 
+    @Test("a failing store costs no connection: events go out without an offset, and nobody recovers for a window")
+    func failingStore() async throws {
+        let store = FaultyRecoveryStore(configuration: .init())
+        let io = makeServer(store: store)
+        try await withLiveServer(io) { port, _ in
+            let client = try await connect(port)
+            try await client.join("r")
+            await io.of("/").to("r").emit("n", 1)
+            let offset = try #require(try await client.nextEvent().last)
+            store.fail(true)
+            await io.of("/").to("r").emit("n", 2)
+            #expect(try await client.nextEvent() == ["n", 2])
+            // While the store fails, connections still open (as new sockets).
+            let meanwhile = try await connect(port, auth: ["pid": "whatever", "offset": offset])
+            #expect(!meanwhile.recovered)
+            store.fail(false)
+            try await drop(client, io: io)
+            await io.of("/").to("r").emit("n", 3)
+            // Event 2 is in no log: the client cannot be told everything it missed, so it is not recovered.
+            let back = try await connect(port, auth: ["pid": .string(client.pid ?? ""), "offset": offset])
+            #expect(!back.recovered)
+            for ws in [meanwhile.ws, back.ws] { ws.close() }
+        }
+    }
+
     @Test("the in-memory store forgets expired sessions and events and keeps within its limits")
     func memoryStoreBounds() async throws {
         let store = SocketIOMemoryRecoveryStore(configuration: .init(window: .milliseconds(200), maxEvents: 3, maxSessions: 2))

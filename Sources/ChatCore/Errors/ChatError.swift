@@ -7,8 +7,8 @@ public enum ChatError: Error, Sendable, Equatable {
     case unauthorized(String = "authentication required")
     /// Login with an unknown username or a wrong password: deliberately one answer for both.
     case invalidCredentials
-    /// Authenticated but not allowed.
-    case forbidden(String)
+    /// Authenticated but not allowed; `reason` (e.g. `"blocked"`) goes to the envelope's details when given.
+    case forbidden(String, reason: String? = nil)
     /// Unknown resource, or one the caller may not know exists (a conversation they are not a member of).
     case notFound(String)
     /// The request collides with existing state, e.g. a taken username.
@@ -19,6 +19,9 @@ public enum ChatError: Error, Sendable, Equatable {
     case rateLimited(retryAfterSeconds: Int)
     /// Anything unexpected. The message never reaches a client; details belong in the server log only.
     case `internal`(String)
+
+    /// A block stands in the way (API.md, "Blocking"): the blocked user learns no more than this.
+    public static let blocked = ChatError.forbidden("not allowed", reason: "blocked")
 
     /// The stable machine-readable code from API.md.
     public var code: String {
@@ -38,7 +41,7 @@ public enum ChatError: Error, Sendable, Equatable {
     /// The message that is safe to show a client.
     public var publicMessage: String {
         switch self {
-        case .validation(let message, _), .unauthorized(let message), .forbidden(let message),
+        case .validation(let message, _), .unauthorized(let message), .forbidden(let message, _),
             .notFound(let message), .conflict(let message, _):
             message
         case .invalidCredentials: "invalid username or password"
@@ -52,6 +55,7 @@ public enum ChatError: Error, Sendable, Equatable {
     public var details: [String: String]? {
         switch self {
         case .validation(_, let field?), .conflict(_, let field?): ["field": field]
+        case .forbidden(_, let reason?): ["reason": reason]
         default: nil
         }
     }

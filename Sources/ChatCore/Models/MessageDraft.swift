@@ -7,13 +7,17 @@ public struct MessageDraft: Sendable {
     public var senderID: Int64
     public var content: String
     public var clientMessageID: String?
+    /// The `seq` this message replies to; the store checks, under the conversation's lock, that it exists.
+    public var replyToSeq: Int64?
     public var createdAt: Date
     /// Which connection sent it (a socket id), so that delivery can leave that one out; nil over REST.
     public var origin: String?
 
     public init(
-        id: Int64, conversationID: Int64, senderID: Int64, content: String, clientMessageID: String?, createdAt: Date, origin: String? = nil
+        id: Int64, conversationID: Int64, senderID: Int64, content: String, clientMessageID: String?, replyToSeq: Int64? = nil, createdAt: Date,
+        origin: String? = nil
     ) {
+        self.replyToSeq = replyToSeq
         self.origin = origin
         self.id = id
         self.conversationID = conversationID

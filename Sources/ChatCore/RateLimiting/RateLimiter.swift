@@ -1,3 +1,4 @@
+import Metrics
 import Synchronization
 
 /// Token buckets per key (a user id, a client address, a username), in memory.
@@ -11,15 +12,18 @@ public final class RateLimiter: Sendable {
     public let limit: RateLimit?
     private let maxKeys: Int
     private let buckets = Mutex<[String: Bucket]>([:])
+    /// Counts refusals (`chatone_rate_limited_total{limit=…}`).
+    private let rejections: Counter?
 
     struct Bucket {
         var tokens: Double
         var updated: ContinuousClock.Instant
     }
 
-    public init(_ limit: RateLimit?, maxKeys: Int = 100_000) {
+    public init(_ limit: RateLimit?, maxKeys: Int = 100_000, rejections: Counter? = nil) {
         self.limit = limit
         self.maxKeys = maxKeys
+        self.rejections = rejections
     }
 
     /// Takes one token for `key`. Returns `nil` when allowed, or how many whole seconds to wait otherwise.
@@ -27,7 +31,7 @@ public final class RateLimiter: Sendable {
         guard let limit else { return nil }
         let capacity = Double(limit.burst)
         let rate = limit.refillPerSecond
-        return buckets.withLock { buckets -> Int? in
+        let wait = buckets.withLock { buckets -> Int? in
             var bucket = buckets[key] ?? Bucket(tokens: capacity, updated: now)
             bucket.tokens = min(capacity, bucket.tokens + rate * Self.seconds(now - bucket.updated))
             bucket.updated = now
@@ -40,6 +44,8 @@ public final class RateLimiter: Sendable {
             if buckets.count > maxKeys { Self.prune(&buckets, capacity: capacity, rate: rate, now: now, keep: maxKeys / 2) }
             return nil
         }
+        if wait != nil { rejections?.increment() }
+        return wait
     }
 
     /// Gives back a token taken by ``acquire(_:now:)`` (e.g. a login that turned out to be right).

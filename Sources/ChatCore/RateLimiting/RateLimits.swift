@@ -36,16 +36,21 @@ public struct RateLimits: Sendable {
     public let conversationChangesPerUser: RateLimiter
     public let handshakesPerAddress: RateLimiter
 
-    public init(_ settings: RateLimitSettings) {
-        loginPerAddress = RateLimiter(settings.loginPerAddress)
-        loginFailuresPerUsername = RateLimiter(settings.loginFailuresPerUsername)
-        registerPerAddress = RateLimiter(settings.registerPerAddress)
-        refreshPerAddress = RateLimiter(settings.refreshPerAddress)
-        messagesPerUser = RateLimiter(settings.messagesPerUser)
-        typingPerUser = RateLimiter(settings.typingPerUser)
-        readsPerUser = RateLimiter(settings.readsPerUser)
-        conversationChangesPerUser = RateLimiter(settings.conversationChangesPerUser)
-        handshakesPerAddress = RateLimiter(settings.handshakesPerAddress)
+    /// - Parameter metrics: each limiter counts its refusals under its own `limit` label (the names in
+    ///   docs/operations.md).
+    public init(_ settings: RateLimitSettings, metrics: ChatMetrics = .disabled) {
+        func limiter(_ limit: RateLimit?, _ name: String) -> RateLimiter {
+            RateLimiter(limit, rejections: metrics.rateLimitRejections(name))
+        }
+        loginPerAddress = limiter(settings.loginPerAddress, "login_per_ip")
+        loginFailuresPerUsername = limiter(settings.loginFailuresPerUsername, "login_failures_per_username")
+        registerPerAddress = limiter(settings.registerPerAddress, "register_per_ip")
+        refreshPerAddress = limiter(settings.refreshPerAddress, "refresh_per_ip")
+        messagesPerUser = limiter(settings.messagesPerUser, "messages_per_user")
+        typingPerUser = limiter(settings.typingPerUser, "typing_per_user")
+        readsPerUser = limiter(settings.readsPerUser, "reads_per_user")
+        conversationChangesPerUser = limiter(settings.conversationChangesPerUser, "conversation_changes_per_user")
+        handshakesPerAddress = limiter(settings.handshakesPerAddress, "handshakes_per_ip")
     }
 
     /// No limits at all, for tests of other behaviour.

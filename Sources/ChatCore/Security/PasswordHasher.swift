@@ -15,10 +15,11 @@ public struct PasswordHasher: Sendable {
 
     /// - Parameter maxQueued: most hashes running or waiting at once; beyond it a call fails at once with
     ///   ``ChatError/rateLimited(retryAfterSeconds:)`` rather than making everyone wait longer.
-    public init(cost: UInt8, threadPool: NIOThreadPool, maxQueued: Int = 64) {
+    /// - Parameter metrics: refusals are counted as `chatone_rate_limited_total{limit="bcrypt_queue"}`.
+    public init(cost: UInt8, threadPool: NIOThreadPool, maxQueued: Int = 64, metrics: ChatMetrics = .disabled) {
         self.cost = cost
         self.threadPool = threadPool
-        self.admission = WorkAdmission(limit: maxQueued)
+        self.admission = WorkAdmission(limit: maxQueued, refusals: metrics.rateLimitRejections("bcrypt_queue"))
         self.dummyHash = Bcrypt.hash(SecureRandom.token(byteCount: 16), cost: cost)
     }
 

@@ -1,3 +1,4 @@
+import Metrics
 import Synchronization
 
 /// Admits at most `limit` jobs at a time into a slow pool and refuses the rest at once.
@@ -7,9 +8,11 @@ import Synchronization
 final class WorkAdmission: Sendable {
     let limit: Int
     private let admitted = Atomic<Int>(0)
+    private let refusals: Counter?
 
-    init(limit: Int) {
+    init(limit: Int, refusals: Counter? = nil) {
         self.limit = max(1, limit)
+        self.refusals = refusals
     }
 
     /// Jobs running or queued now.
@@ -19,7 +22,10 @@ final class WorkAdmission: Sendable {
     func run<T: Sendable>(_ job: () async throws -> T) async throws -> T {
         let (_, now) = admitted.wrappingAdd(1, ordering: .acquiringAndReleasing)
         defer { admitted.wrappingSubtract(1, ordering: .acquiringAndReleasing) }
-        guard now <= limit else { throw ChatError.rateLimited(retryAfterSeconds: 1) }
+        guard now <= limit else {
+            refusals?.increment()
+            throw ChatError.rateLimited(retryAfterSeconds: 1)
+        }
         return try await job()
     }
 }

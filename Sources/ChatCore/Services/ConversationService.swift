@@ -12,12 +12,16 @@ public struct ConversationService: Sendable {
         self.ids = ids
     }
 
-    /// The direct conversation between the caller and `otherUserID`, created on first contact.
+    /// The direct conversation between the caller and `otherUserID`, created on first contact. Refused with
+    /// ``ChatError/blocked`` when `otherUserID` blocked the caller.
     public func openDirect(callerID: Int64, otherUserID: Int64) async throws -> (view: ConversationView, created: Bool) {
         guard otherUserID != callerID else {
             throw ChatError.validation("cannot open a direct conversation with yourself", field: "userId")
         }
         guard try await store.user(id: otherUserID) != nil else { throw ChatError.notFound("user not found") }
+        // Also when the conversation exists already: the blocked user cannot get back into it.
+        let blocks = try await store.blockPairs(among: [callerID, otherUserID])
+        guard !blocks.contains(BlockPair(blockerID: otherUserID, blockedID: callerID)) else { throw ChatError.blocked }
         let draft = NewConversation(
             id: ids.next(), kind: .direct, title: nil, directKey: NewConversation.directKey(callerID, otherUserID),
             members: [(callerID, .member), (otherUserID, .member)], createdAt: Date())

@@ -21,7 +21,8 @@ public struct GroupService: Sendable {
     }
 
     /// Creates a group with the caller as its admin and `memberIDs` as plain members. `memberIDs` may list the
-    /// caller (ignored); it must not repeat a user or name an unknown one. The group has 2-500 members.
+    /// caller (ignored); it must not repeat a user or name an unknown one, nor one who blocked the caller. The group
+    /// has 2-500 members.
     public func createGroup(callerID: Int64, title: String, memberIDs: [Int64]) async throws -> GroupChange {
         let title = try Validator.groupTitle(title)
         try limits.conversationChangesPerUser.check(String(callerID))
@@ -37,6 +38,7 @@ public struct GroupService: Sendable {
         let known = Set(try await store.users(ids: others).map(\.id))
         let unknown = others.filter { !known.contains($0) }
         guard unknown.isEmpty else { throw Validator.unknownUsers(unknown.map(String.init), field: "memberIds") }
+        guard try await blockers(of: callerID, among: others).isEmpty else { throw ChatError.blocked }
 
         let draft = NewConversation(
             id: ids.next(), kind: .group, title: title, directKey: nil,
@@ -65,12 +67,14 @@ public struct GroupService: Sendable {
         // Looked up before the transaction (users are never deleted), but only reported after the authorization
         // checks below, so a non-member learns nothing from the answer.
         let known = Set(try await store.users(ids: userIDs).map(\.id))
+        let blockers = try await blockers(of: callerID, among: userIDs)
         return try await change(.membersAdded, callerID: callerID, conversationID: conversationID) { snapshot in
             try Self.requireAdmin(callerID, in: snapshot, to: "add members")
             let unknown = userIDs.filter { !known.contains($0) }
             guard unknown.isEmpty else { throw Validator.unknownUsers(unknown.map(String.init), field: "userIds") }
             let current = Set(snapshot.members.map(\.userID))
             let newcomers = userIDs.filter { !current.contains($0) }
+            guard !newcomers.contains(where: blockers.contains) else { throw ChatError.blocked }
             guard current.count + newcomers.count <= Validator.groupMemberCount.upperBound else { throw Self.tooManyMembers }
             return GroupPlan(addedMemberIDs: newcomers)
         }
@@ -99,6 +103,12 @@ public struct GroupService: Sendable {
     /// The distinct users who share any conversation with `userID`: who hears about their presence.
     public func contactIDs(of userID: Int64) async throws -> [Int64] {
         try await store.contactIDs(userID: userID)
+    }
+
+    /// Those of `userIDs` who blocked `callerID`: the caller may not add them to a group.
+    private func blockers(of callerID: Int64, among userIDs: [Int64]) async throws -> Set<Int64> {
+        let pairs = try await store.blockPairs(among: [callerID] + userIDs)
+        return Set(pairs.filter { $0.blockedID == callerID }.map(\.blockerID))
     }
 
     /// The removal plan, with the succession rule: promotion only when the removal leaves members but no admin.

@@ -1,3 +1,4 @@
+import Metrics
 import NIOCore
 
 /// The one path by which messages reach the store and then their audience.
@@ -13,41 +14,76 @@ import NIOCore
 /// a delivery stage (one task, first in first out), which encodes its new messages, delivers them and resumes
 /// their senders. So the next batch is already being written, and synced, while the previous one is delivered,
 /// and commit order is kept because one task takes batches in the order they were committed.
+///
+/// Changes to stored messages (edits, deletes, reactions) take the same path (``change(_:)``): the writer commits
+/// them between batches and hands each to the same delivery stage, so `message:updated`, `message:deleted` and
+/// `message:reactions` reach every member in commit order with the conversation's `message:new`s.
 public actor MessageAppender {
     private struct Pending {
         var draft: MessageDraft
         var continuation: CheckedContinuation<AppendedMessage, any Error>
+        /// When the send reached the queue: the start of its delivery latency.
+        var enqueued: ContinuousClock.Instant
     }
 
     /// Receives each committed transaction's new messages, in commit order, before any of their senders resumes.
     public typealias Deliver = @Sendable ([AppendedMessage]) async -> Void
     /// The transports' wire form of a message (its JSON), made once per new message.
     public typealias Encode = @Sendable (Message) -> ByteBuffer?
+    /// Receives each committed change to a message, in commit order with the batches, before its caller resumes.
+    public typealias DeliverChange = @Sendable (MessageChange) async -> Void
+
+    /// A message change waiting for the writer: the store call that makes it, and its caller.
+    private struct PendingChange {
+        var run: @Sendable () async throws -> MessageChange
+        var continuation: CheckedContinuation<MessageChange, any Error>
+    }
 
     private let store: any ChatStore
     private let maxBatch: Int
     private let deliver: Deliver?
     private let encode: Encode?
     private var queue: [Pending] = []
+    private var changes: [PendingChange] = []
     private var draining = false
-    private let committed: AsyncStream<CommittedBatch>.Continuation
+    private let committed: AsyncStream<Committed>.Continuation
+    private let metrics: ChatMetrics
+
+    /// What the writer hands the delivery stage, in commit order.
+    private enum Committed: Sendable {
+        case batch(CommittedBatch)
+        case change(MessageChange, CheckedContinuation<MessageChange, any Error>)
+    }
 
     /// A committed batch on its way to delivery: each draft's result and the sender waiting for it.
     private struct CommittedBatch: Sendable {
         var results: [Result<AppendedMessage, ChatError>]
         var senders: [CheckedContinuation<AppendedMessage, any Error>]
+        var enqueued: [ContinuousClock.Instant]
     }
 
-    public init(store: any ChatStore, maxBatch: Int = 256, encode: Encode? = nil, deliver: Deliver? = nil) {
+    public init(
+        store: any ChatStore, maxBatch: Int = 256, encode: Encode? = nil, deliver: Deliver? = nil, deliverChange: DeliverChange? = nil,
+        metrics: ChatMetrics = .disabled
+    ) {
         self.store = store
+        self.metrics = metrics
         self.maxBatch = maxBatch
         self.encode = encode
         self.deliver = deliver
-        let (batches, committed) = AsyncStream.makeStream(of: CommittedBatch.self)
+        let (batches, committed) = AsyncStream.makeStream(of: Committed.self)
         self.committed = committed
         // Ends when the appender goes away (its continuation with it), after the batches already handed over.
         Task {
-            for await batch in batches { await Self.deliver(batch, encode: encode, deliver: deliver) }
+            for await item in batches {
+                switch item {
+                case .batch(let batch):
+                    await Self.deliver(batch, encode: encode, deliver: deliver, metrics: metrics)
+                case .change(let change, let caller):
+                    if change.changed, let deliverChange { await deliverChange(change) }
+                    caller.resume(returning: change)
+                }
+            }
         }
     }
 
@@ -59,7 +95,20 @@ public actor MessageAppender {
     /// member, no such conversation) throws ``ChatError`` for this draft alone.
     public func append(_ draft: MessageDraft) async throws -> AppendedMessage {
         try await withCheckedThrowingContinuation { continuation in
-            queue.append(Pending(draft: draft, continuation: continuation))
+            queue.append(Pending(draft: draft, continuation: continuation, enqueued: .now))
+            if !draining {
+                draining = true
+                Task { await self.drain() }
+            }
+        }
+    }
+
+    /// Runs a change to a stored message (`run` calls ``ChatStore/changeMessage(conversationID:seq:callerID:at:_:)``)
+    /// on the writer, between append batches, and returns once it is committed and, when it changed anything,
+    /// handed to delivery.
+    public func change(_ run: @escaping @Sendable () async throws -> MessageChange) async throws -> MessageChange {
+        try await withCheckedThrowingContinuation { continuation in
+            changes.append(PendingChange(run: run, continuation: continuation))
             if !draining {
                 draining = true
                 Task { await self.drain() }
@@ -68,29 +117,42 @@ public actor MessageAppender {
     }
 
     private func drain() async {
-        while !queue.isEmpty {
-            let batch = Array(queue.prefix(maxBatch))
-            queue.removeFirst(batch.count)
-            await write(batch)
+        while !queue.isEmpty || !changes.isEmpty {
+            if !queue.isEmpty {
+                let batch = Array(queue.prefix(maxBatch))
+                queue.removeFirst(batch.count)
+                await write(batch)
+            }
+            if !changes.isEmpty {
+                let change = changes.removeFirst()
+                do {
+                    committed.yield(.change(try await change.run(), change.continuation))
+                } catch {
+                    change.continuation.resume(throwing: error)
+                }
+            }
         }
         draining = false
     }
 
     private func write(_ batch: [Pending]) async {
         let results: [Result<AppendedMessage, ChatError>]
+        let start = ContinuousClock.now
         do {
             results = try await store.appendMessages(batch.map(\.draft))
+            metrics.appendCommit.record(duration: .now - start)
+            metrics.appendBatchSize.record(batch.count)
         } catch {
             // The transaction failed as a whole: nothing of it was stored, and every sender hears so. No retry here:
             // whether to send again is the client's call, and its clientMessageId makes that safe.
             for pending in batch { pending.continuation.resume(throwing: error) }
             return
         }
-        committed.yield(CommittedBatch(results: results, senders: batch.map(\.continuation)))
+        committed.yield(.batch(CommittedBatch(results: results, senders: batch.map(\.continuation), enqueued: batch.map(\.enqueued))))
     }
 
     /// The delivery stage for one batch: encode its new messages once, deliver them, then answer the senders.
-    private static func deliver(_ batch: CommittedBatch, encode: Encode?, deliver: Deliver?) async {
+    private static func deliver(_ batch: CommittedBatch, encode: Encode?, deliver: Deliver?, metrics: ChatMetrics) async {
         var results = batch.results
         if let encode {
             for index in results.indices {
@@ -106,6 +168,19 @@ public actor MessageAppender {
             }
             if !created.isEmpty { await deliver(created) }
         }
+        recordDelivered(batch, results, metrics: metrics)
         for (sender, result) in zip(batch.senders, results) { sender.resume(with: result.mapError { $0 as any Error }) }
+    }
+
+    /// Counts the batch's new messages and how long each took from the queue to its audience's connections.
+    private static func recordDelivered(_ batch: CommittedBatch, _ results: [Result<AppendedMessage, ChatError>], metrics: ChatMetrics) {
+        let now = ContinuousClock.now
+        var stored = 0
+        for (result, enqueued) in zip(results, batch.enqueued) {
+            guard case .success(let appended) = result, appended.outcome.isNew else { continue }
+            stored += 1
+            metrics.deliveryLatency.record(duration: now - enqueued)
+        }
+        if stored > 0 { metrics.messagesStored.increment(by: stored) }
     }
 }

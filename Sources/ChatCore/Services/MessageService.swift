@@ -2,11 +2,11 @@ import Foundation
 
 /// Sending, reading and acknowledging messages. Authorization happens here, not in the transports.
 public struct MessageService: Sendable {
-    private let store: any ChatStore
-    private let conversations: ConversationService
-    private let appender: MessageAppender
+    let store: any ChatStore
+    let conversations: ConversationService
+    let appender: MessageAppender
     private let ids: IDGenerator
-    private let limits: RateLimits
+    let limits: RateLimits
 
     public init(
         store: any ChatStore, conversations: ConversationService, appender: MessageAppender, ids: IDGenerator, limits: RateLimits = .unlimited
@@ -24,15 +24,17 @@ public struct MessageService: Sendable {
     /// removed a moment ago) gets not-found, exactly as for a conversation that does not exist.
     ///
     /// - Parameter origin: the connection sending it, left out of delivery (nil over REST).
-    public func send(callerID: Int64, conversationID: Int64, content: String, clientMessageID: String?, origin: String? = nil) async throws
-        -> AppendedMessage
-    {
+    /// - Parameter replyToSeq: the message this one replies to; it must be a `seq` of the same conversation.
+    public func send(
+        callerID: Int64, conversationID: Int64, content: String, clientMessageID: String?, replyToSeq: Int64? = nil, origin: String? = nil
+    ) async throws -> AppendedMessage {
         let content = try Validator.content(content)
         let clientMessageID = try Validator.clientMessageID(clientMessageID)
+        let replyToSeq = try replyToSeq.map { try Validator.messageSeq($0, field: "replyToSeq") }
         try limits.messagesPerUser.check(String(callerID))
         let draft = MessageDraft(
             id: ids.next(), conversationID: conversationID, senderID: callerID, content: content, clientMessageID: clientMessageID,
-            createdAt: Date(), origin: origin)
+            replyToSeq: replyToSeq, createdAt: Date(), origin: origin)
         return try await appender.append(draft)
     }
 

@@ -50,8 +50,8 @@ public protocol ChatStore: Sendable {
     func conversations(memberID: Int64, after cursor: ConversationCursor?, limit: Int) async throws -> [Conversation]
     /// The ids of the conversation's members, or nil when the conversation does not exist.
     func memberIDs(conversationID: Int64) async throws -> [Int64]?
-    /// The distinct ids of the users who share at least one conversation with `userID`, never `userID` itself:
-    /// the audience of that user's presence.
+    /// The distinct ids of the users who share at least one conversation with `userID`, never `userID` itself,
+    /// and never a user who blocked `userID` or whom `userID` blocked: the audience of that user's presence.
     func contactIDs(userID: Int64) async throws -> [Int64]
 
     // MARK: Messages
@@ -61,15 +61,40 @@ public protocol ChatStore: Sendable {
     /// same conversation yields `.existing`. A draft whose conversation does not exist or whose sender is not a
     /// member (checked under the conversation's lock, so a removal a moment ago counts) fails alone with
     /// ``ChatError/notFound(_:)`` and takes no `seq`; its neighbours are stored. Each result carries the
-    /// conversation's members read under that lock: the message's audience.
+    /// conversation's members read under that lock: the message's audience. A draft whose `replyToSeq` is not a
+    /// `seq` of the conversation fails alone with a validation error on `replyToSeq`; one sent into a direct
+    /// conversation whose other member blocked the sender fails alone with ``ChatError/blocked``.
     ///
     /// This is the single append path, so batching concurrent sends (group commit) happens here. It throws only
     /// when the transaction itself fails, and then nothing of the batch is stored.
     func appendMessages(_ drafts: [MessageDraft]) async throws -> [Result<AppendedMessage, ChatError>]
     /// Up to `limit` messages in ascending `seq` order.
     func messages(conversationID: Int64, range: MessageRange, limit: Int) async throws -> [Message]
+    /// Changes one message race-safely. In one transaction, with the conversation locked against appends, membership
+    /// changes and other message changes, the store reads a ``MessageSnapshot`` and asks `decide` for a
+    /// ``MessageChangePlan`` (the service's rules and authorization), applies it and returns the message afterwards
+    /// with the conversation's members. An error thrown by `decide` reaches the caller unchanged.
+    /// Throws ``ChatError/notFound(_:)`` when the conversation does not exist or `callerID` is not a member of it, or
+    /// when it has no message `seq`. Deleting empties the text (and the search index) and removes the reactions.
+    func changeMessage(
+        conversationID: Int64, seq: Int64, callerID: Int64, at date: Date,
+        _ decide: @escaping @Sendable (MessageSnapshot) throws -> MessageChangePlan
+    ) async throws -> MessageChange
+    /// Full-text search, newest first (by id), over the non-deleted messages of the conversations the searcher is a
+    /// member of now. At most `search.limit` messages.
+    func searchMessages(_ search: MessageSearch) async throws -> [Message]
     /// Moves the member's `lastReadSeq` forward to `seq` (never back) and returns the resulting value.
     func markRead(conversationID: Int64, userID: Int64, seq: Int64) async throws -> Int64
+
+    // MARK: Blocks
+
+    /// Blocks (`blocked` true) or unblocks `blockedID` for `blockerID`. Idempotent; returns whether anything changed.
+    @discardableResult
+    func setBlocked(blockerID: Int64, blockedID: Int64, _ blocked: Bool, at date: Date) async throws -> Bool
+    /// The users `blockerID` blocked, newest block first, after `cursor`, at most `limit`.
+    func blockedUsers(blockerID: Int64, after cursor: BlockCursor?, limit: Int) async throws -> [BlockedUser]
+    /// Every block between two users of `userIDs`, in either direction.
+    func blockPairs(among userIDs: [Int64]) async throws -> [BlockPair]
 
     // MARK: Groups
 

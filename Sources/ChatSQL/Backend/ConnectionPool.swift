@@ -11,10 +11,12 @@ actor ConnectionPool<Connection: Sendable> {
     private var idle: [Connection]
     private var waiters: [CheckedContinuation<Connection, Never>] = []
     private var closing = false
+    private let waits: ChatMetrics.PoolWaits?
 
-    init(_ connections: [Connection]) {
+    init(_ connections: [Connection], waits: ChatMetrics.PoolWaits? = nil) {
         precondition(!connections.isEmpty, "a pool needs at least one connection")
         self.idle = connections
+        self.waits = waits
     }
 
     func acquire() async throws -> Connection {
@@ -24,7 +26,10 @@ actor ConnectionPool<Connection: Sendable> {
 
     private func take() async -> Connection {
         if let connection = idle.popLast() { return connection }
-        return await withCheckedContinuation { waiters.append($0) }
+        let start = ContinuousClock.now
+        let connection = await withCheckedContinuation { waiters.append($0) }
+        if !closing { waits?.record(.now - start) }
+        return connection
     }
 
     func release(_ connection: Connection) {

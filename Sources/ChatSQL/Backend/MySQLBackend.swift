@@ -34,7 +34,7 @@ public final class MySQLBackend: SQLBackend {
 
     /// Opens a pool for `url` (`mysql://…` or `mariadb://…`), checks the server once and makes sure the database
     /// stores text as `utf8mb4`. Fails with a clear message when the server is unreachable or too old.
-    public static func open(url: String, logger: Logger) async throws -> MySQLBackend {
+    public static func open(url: String, metrics: ChatMetrics = .disabled, logger: Logger) async throws -> MySQLBackend {
         var configuration: MariaDBConfiguration
         do {
             configuration = try MariaDBConfiguration(url: url)
@@ -45,7 +45,8 @@ public final class MySQLBackend: SQLBackend {
             throw ChatError.validation("MySQL URL needs a database name: mysql://user:password@host:3306/database", field: "databaseURL")
         }
         configuration.sessionSetup = sessionSetup
-        let client = MariaDBClient(configuration: configuration, logger: logger)
+        let waits = metrics.poolWaits("mysql")
+        let client = MariaDBClient(configuration: configuration, logger: logger, onPoolWait: { waits.record($0) })
         let backend = MySQLBackend(client: client, logger: logger)
         do {
             try await backend.checkServer()

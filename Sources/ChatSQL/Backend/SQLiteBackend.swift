@@ -1,3 +1,4 @@
+import ChatCore
 import Logging
 import NIOPosix
 import SQLKit
@@ -18,7 +19,8 @@ public final class SQLiteBackend: SQLBackend {
     /// - Parameter synchronous: `.full` (the default) syncs the WAL at every commit, so an acknowledged write
     ///   survives an OS crash or power loss; `.normal` syncs only at checkpoints (see docs/operations.md).
     public static func open(
-        path: String?, readers readerCount: Int = 4, synchronous: SQLiteSynchronous = .full, logger: Logger
+        path: String?, readers readerCount: Int = 4, synchronous: SQLiteSynchronous = .full, metrics: ChatMetrics = .disabled,
+        logger: Logger
     ) async throws -> SQLiteBackend {
         let storage: SQLiteConnection.Storage = path.map { .file(path: $0) } ?? .memory
         let writer = try await openConnection(storage, logger: logger)
@@ -28,20 +30,20 @@ public final class SQLiteBackend: SQLBackend {
                 "SQLite synchronous=\(synchronous.pragmaValue): acknowledged messages can be lost on an OS crash or power loss")
         }
         // An in-memory database is private to its connection, so there it is shared for reads too.
-        guard path != nil else { return SQLiteBackend(writer: writer, readers: [], logger: logger) }
+        guard path != nil else { return SQLiteBackend(writer: writer, readers: [], metrics: metrics, logger: logger) }
         var readers: [SQLiteConnection] = []
         for _ in 0..<readerCount {
             let reader = try await openConnection(storage, logger: logger)
             try await configure(reader, isWriter: false, synchronous: synchronous)
             readers.append(reader)
         }
-        return SQLiteBackend(writer: writer, readers: readers, logger: logger)
+        return SQLiteBackend(writer: writer, readers: readers, metrics: metrics, logger: logger)
     }
 
-    private init(writer: SQLiteConnection, readers: [SQLiteConnection], logger: Logger) {
-        self.writer = ConnectionPool([writer])
+    private init(writer: SQLiteConnection, readers: [SQLiteConnection], metrics: ChatMetrics, logger: Logger) {
+        self.writer = ConnectionPool([writer], waits: metrics.poolWaits("sqlite_writer"))
         self.sharesWriter = readers.isEmpty
-        self.readers = sharesWriter ? self.writer : ConnectionPool(readers)
+        self.readers = sharesWriter ? self.writer : ConnectionPool(readers, waits: metrics.poolWaits("sqlite_readers"))
         self.readerCount = readers.count
     }
 

@@ -5,7 +5,7 @@ import SQLKit
 /// Brings a database up to the newest schema.
 public struct Migrator: Sendable {
     /// Every migration ChatOne has, oldest first. Append only: never edit one that has shipped.
-    public static let all: [Migration] = [InitialSchema.migration, SessionDetailsSchema.migration]
+    public static let all: [Migration] = [InitialSchema.migration, SessionDetailsSchema.migration, MessageFeaturesSchema.migration]
 
     private let backend: any SQLBackend
     private let logger: Logger

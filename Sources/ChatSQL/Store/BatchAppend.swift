@@ -24,8 +24,11 @@ struct BatchAppend {
         // take it too, so everything read below stays true until the commit.
         try await db.raw("UPDATE conversations SET updated_at = \(bind: now) WHERE id IN (\(binds: conversationIDs))").run()
         var lastSeq: [Int64: Int64] = [:]
-        for row in try await db.raw("SELECT id, last_seq FROM conversations WHERE id IN (\(binds: conversationIDs))").all() {
-            lastSeq[try row.decode(column: "id", as: Int64.self)] = try row.decode(column: "last_seq", as: Int64.self)
+        var direct: Set<Int64> = []
+        for row in try await db.raw("SELECT id, last_seq, kind FROM conversations WHERE id IN (\(binds: conversationIDs))").all() {
+            let id = try row.decode(column: "id", as: Int64.self)
+            lastSeq[id] = try row.decode(column: "last_seq", as: Int64.self)
+            if try row.decode(column: "kind", as: String.self) == ConversationKind.direct.rawValue { direct.insert(id) }
         }
         var members: [Int64: [Int64]] = [:]
         for row in try await db.raw(
@@ -34,6 +37,7 @@ struct BatchAppend {
             members[try row.decode(column: "conversation_id", as: Int64.self), default: []].append(try row.decode(column: "user_id", as: Int64.self))
         }
         var stored = try await existingRetries(on: db)
+        let blocked = try await blockedSenders(direct: direct, members: members, on: db)
 
         var results: [Result<AppendedMessage, ChatError>] = []
         var inserts: [MessageDraft] = []
@@ -50,12 +54,23 @@ struct BatchAppend {
                 results.append(.success(AppendedMessage(outcome: .existing(existing), memberIDs: audience, origin: draft.origin)))
                 continue
             }
+            if direct.contains(draft.conversationID),
+                blocked.contains(BlockPair(blockerID: audience.first { $0 != draft.senderID } ?? 0, blockedID: draft.senderID))
+            {
+                results.append(.failure(.blocked))
+                continue
+            }
+            if let reply = draft.replyToSeq, !(1...lastSeq[draft.conversationID]!).contains(reply) {
+                // Seqs are gapless and tombstones keep theirs, so every seq up to the last one names a message.
+                results.append(.failure(.validation("replyToSeq must be the seq of a message in this conversation", field: "replyToSeq")))
+                continue
+            }
             let seq = lastSeq[draft.conversationID]! + 1
             lastSeq[draft.conversationID] = seq
             moved[draft.conversationID] = seq
             let message = Message(
                 id: draft.id, conversationID: draft.conversationID, seq: seq, senderID: draft.senderID, content: draft.content,
-                clientMessageID: draft.clientMessageID, createdAt: Date(millis: draft.createdAt.millis))
+                clientMessageID: draft.clientMessageID, replyToSeq: draft.replyToSeq, createdAt: Date(millis: draft.createdAt.millis))
             if let key { stored[key] = message }
             inserts.append(draft)
             seqs.append(seq)
@@ -63,11 +78,12 @@ struct BatchAppend {
         }
         guard !inserts.isEmpty else { return results }
 
-        var insert = SQLQueryString("INSERT INTO messages (id, conversation_id, seq, sender_id, content, client_message_id, created_at) VALUES ")
+        var insert = SQLQueryString(
+            "INSERT INTO messages (id, conversation_id, seq, sender_id, content, client_message_id, reply_to_seq, created_at) VALUES ")
         for (index, draft) in inserts.enumerated() {
             if index > 0 { insert += ", " }
             insert +=
-                "(\(bind: draft.id), \(bind: draft.conversationID), \(bind: seqs[index]), \(bind: draft.senderID), \(bind: draft.content), \(bind: draft.clientMessageID), \(bind: draft.createdAt.millis))"
+                "(\(bind: draft.id), \(bind: draft.conversationID), \(bind: seqs[index]), \(bind: draft.senderID), \(bind: draft.content), \(bind: draft.clientMessageID), \(bind: draft.replyToSeq), \(bind: draft.createdAt.millis))"
         }
         try await db.raw(insert).run()
 
@@ -95,11 +111,32 @@ struct BatchAppend {
                 "(msg.conversation_id = \(bind: key.conversationID) AND msg.sender_id = \(bind: key.senderID) AND msg.client_message_id = \(bind: key.clientMessageID))"
         }
         var found: [RetryKey: Message] = [:]
-        for row in try await db.raw(query).all() {
-            let message = try row.decodeMessage()
+        // A retry answers the message as it is now: with its edits, reactions, or as a tombstone.
+        for message in try await SQLChatStore.withReactions(try await db.raw(query).all().map { try $0.decodeMessage() }, on: db) {
             guard let clientID = message.clientMessageID else { continue }
             found[RetryKey(conversationID: message.conversationID, senderID: message.senderID, clientMessageID: clientID)] = message
         }
         return found
+    }
+
+    /// The blocks that refuse a draft: in a direct conversation, the other member blocked its sender. One lookup
+    /// in the primary key per distinct pair, and no query at all when the batch has no direct conversation.
+    private func blockedSenders(direct: Set<Int64>, members: [Int64: [Int64]], on db: any SQLDatabase) async throws -> Set<BlockPair> {
+        var pairs: [BlockPair] = []
+        for draft in drafts where direct.contains(draft.conversationID) {
+            let audience = members[draft.conversationID] ?? []
+            guard audience.contains(draft.senderID), let other = audience.first(where: { $0 != draft.senderID }) else { continue }
+            let pair = BlockPair(blockerID: other, blockedID: draft.senderID)
+            if !pairs.contains(pair) { pairs.append(pair) }
+        }
+        guard !pairs.isEmpty else { return [] }
+        var query: SQLQueryString = "SELECT blocker_id, blocked_id FROM blocks WHERE "
+        for (index, pair) in pairs.enumerated() {
+            if index > 0 { query += " OR " }
+            query += "(blocker_id = \(bind: pair.blockerID) AND blocked_id = \(bind: pair.blockedID))"
+        }
+        return Set(try await db.raw(query).all().map {
+            BlockPair(blockerID: try $0.decode(column: "blocker_id", as: Int64.self), blockedID: try $0.decode(column: "blocked_id", as: Int64.self))
+        })
     }
 }

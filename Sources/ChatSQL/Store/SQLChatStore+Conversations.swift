@@ -98,13 +98,14 @@ extension SQLChatStore {
             WHERE m.conversation_id IN (\(binds: ids)) ORDER BY m.joined_at, u.id
             """
         ).all()
-        let lastMessages = try await db.raw(
+        let lastRows = try await db.raw(
             """
             SELECT \(unsafeRaw: Columns.message) FROM messages msg
             JOIN conversations c ON c.id = msg.conversation_id AND msg.seq = c.last_seq
             WHERE c.id IN (\(binds: ids))
             """
         ).all().map { try $0.decodeMessage() }
+        let lastMessages = try await withReactions(lastRows, on: db)
 
         var members: [Int64: [ConversationMember]] = [:]
         for row in memberRows {

@@ -69,6 +69,9 @@ extension SQLChatStore {
         let id = snapshot.conversationID
         if plan.deletesConversation {
             // Explicit rather than left to ON DELETE CASCADE, so the outcome does not depend on engine settings.
+            try await db.raw(
+                "DELETE FROM message_reactions WHERE message_id IN (SELECT id FROM messages WHERE conversation_id = \(bind: id))"
+            ).run()
             try await db.raw("DELETE FROM messages WHERE conversation_id = \(bind: id)").run()
             try await db.raw("DELETE FROM conversation_members WHERE conversation_id = \(bind: id)").run()
             try await db.raw("DELETE FROM conversations WHERE id = \(bind: id)").run()

@@ -74,7 +74,9 @@ extension SQLChatStore {
         case .after(let seq):
             query = "\(unsafeRaw: base)\(bind: conversationID) AND msg.seq > \(bind: seq) ORDER BY msg.seq ASC LIMIT \(literal: limit)"
         }
-        let rows = try await backend.read { db in try await db.raw(query).all().map { try $0.decodeMessage() } }
+        let rows = try await backend.read { db in
+            try await Self.withReactions(try await db.raw(query).all().map { try $0.decodeMessage() }, on: db)
+        }
         return rows.sorted { $0.seq < $1.seq }
     }
 

@@ -12,12 +12,13 @@ struct APIUser: Encodable, Sendable {
     var lastSeenAt: Date?
     var createdAt: Date
 
-    init(_ user: User, online: Bool) {
+    /// - Parameter hidden: a block stands between the viewer and this user: presence shows as offline, never seen.
+    init(_ user: User, online: Bool, hidden: Bool = false) {
         id = String(user.id)
         username = user.username
         displayName = user.displayName
-        self.online = online
-        lastSeenAt = user.lastSeenAt
+        self.online = online && !hidden
+        lastSeenAt = hidden ? nil : user.lastSeenAt
         createdAt = user.createdAt
     }
 
@@ -40,9 +41,13 @@ struct APIMessage: Encodable, Sendable {
     var conversationId: String
     var seq: Int64
     var senderId: String
-    var content: String
+    var content: String?
     var clientMessageId: String?
+    var replyToSeq: Int64?
+    var reactions: [APIReaction]
     var createdAt: Date
+    var editedAt: Date?
+    var deletedAt: Date?
 
     init(_ message: Message) {
         id = String(message.id)
@@ -51,7 +56,11 @@ struct APIMessage: Encodable, Sendable {
         senderId = String(message.senderID)
         content = message.content
         clientMessageId = message.clientMessageID
+        replyToSeq = message.replyToSeq
+        reactions = message.reactions.map(APIReaction.init)
         createdAt = message.createdAt
+        editedAt = message.editedAt
+        deletedAt = message.deletedAt
     }
 
     func encode(to encoder: any Encoder) throws {
@@ -62,17 +71,40 @@ struct APIMessage: Encodable, Sendable {
         try c.encode(senderId, forKey: .senderId)
         try c.encode(content, forKey: .content)
         try c.encode(clientMessageId, forKey: .clientMessageId)
-        // Replies, reactions, edits and deletes are not built yet; the fields are there with their empty values
-        // so that clients written against API.md's Message object find every field.
-        try c.encodeNil(forKey: .replyToSeq)
-        try c.encode([String](), forKey: .reactions)
+        // Optional fields are always present, null when empty, as API.md writes them (`replyToSeq|null`).
+        try c.encode(replyToSeq, forKey: .replyToSeq)
+        try c.encode(reactions, forKey: .reactions)
         try c.encode(createdAt, forKey: .createdAt)
-        try c.encodeNil(forKey: .editedAt)
-        try c.encodeNil(forKey: .deletedAt)
+        try c.encode(editedAt, forKey: .editedAt)
+        try c.encode(deletedAt, forKey: .deletedAt)
     }
 
     enum CodingKeys: String, CodingKey {
         case id, conversationId, seq, senderId, content, clientMessageId, replyToSeq, reactions, createdAt, editedAt, deletedAt
+    }
+}
+
+/// `{emoji, userIds}`.
+struct APIReaction: Encodable, Sendable {
+    var emoji: String
+    var userIds: [String]
+
+    init(_ reaction: Reaction) {
+        emoji = reaction.emoji
+        userIds = reaction.userIDs.map(String.init)
+    }
+}
+
+/// `message:reactions`: a message's whole reaction list after a change.
+struct APIMessageReactions: Encodable, Sendable {
+    var conversationId: String
+    var seq: Int64
+    var reactions: [APIReaction]
+
+    init(_ message: Message) {
+        conversationId = String(message.conversationID)
+        seq = message.seq
+        reactions = message.reactions.map(APIReaction.init)
     }
 }
 
@@ -103,13 +135,16 @@ struct APIConversation: Encodable, Sendable {
     var createdAt: Date
     var updatedAt: Date
 
-    init(_ view: ConversationView, isOnline: (Int64) -> Bool) {
+    /// - Parameter hidden: members whose presence the viewer must not see (a block between them).
+    init(_ view: ConversationView, isOnline: (Int64) -> Bool, hidden: Set<Int64> = []) {
         let conversation = view.conversation
         id = String(conversation.id)
         type = conversation.kind
         title = conversation.title
         members = conversation.members.map {
-            APIMember(user: APIUser($0.user, online: isOnline($0.user.id)), role: $0.role, lastReadSeq: $0.lastReadSeq)
+            APIMember(
+                user: APIUser($0.user, online: isOnline($0.user.id), hidden: hidden.contains($0.user.id)), role: $0.role,
+                lastReadSeq: $0.lastReadSeq)
         }
         lastMessage = conversation.lastMessage.map(APIMessage.init)
         lastSeq = conversation.lastSeq

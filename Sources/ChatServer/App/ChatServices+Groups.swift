@@ -6,4 +6,15 @@ extension ChatServices {
     public var groups: GroupService {
         GroupService(store: store, ids: conversations.ids, limits: limits)
     }
+
+    /// Blocks, over the same store; stateless like ``groups``.
+    public var blocks: BlockService {
+        BlockService(store: store)
+    }
+
+    /// Of `userIDs`, those whose presence `viewerID` must not see (a block between them): every REST answer that
+    /// shows users to a viewer passes this to ``APIUser`` / ``APIConversation``.
+    func hiddenPresence(viewerID: Int64, among userIDs: [Int64]) async throws -> Set<Int64> {
+        try await blocks.hiddenPresence(viewerID: viewerID, among: userIDs)
+    }
 }

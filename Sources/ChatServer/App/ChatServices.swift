@@ -2,6 +2,7 @@ import ChatCore
 import ChatSQL
 import Foundation
 import Logging
+import Metrics
 import NIOCore
 import NIOPosix
 
@@ -27,10 +28,18 @@ public struct ChatServices: Sendable {
     let cluster: ClusterNode?
     /// The threads bcrypt runs on, started here; the application's ``ThreadPoolService`` shuts them down.
     let bcryptPool: NIOThreadPool
+    /// bcrypt hashes running or waiting now (`chatone_bcrypt_queue_depth`).
+    let bcryptQueueDepth: @Sendable () -> Int
+    /// Returns freed memory to the system after waves of disconnects (on the bcrypt pool's low-priority threads).
+    let memoryTrimmer: FreedMemoryTrimmer
 
     /// Opens the database, applies migrations and wires the services.
-    public static func start(config: ServerConfig, jwtSecret: String, logger: Logger) async throws -> ChatServices {
-        let backend = try await ChatDatabase.open(config.databaseURL, options: config.databaseOptions, logger: logger)
+    ///
+    /// - Parameter metrics: where the services record (the server's registry); nothing by default.
+    public static func start(config: ServerConfig, jwtSecret: String, logger: Logger, metrics: ChatMetrics = .disabled) async throws -> ChatServices {
+        var options = config.databaseOptions
+        options.metrics = metrics
+        let backend = try await ChatDatabase.open(config.databaseURL, options: options, logger: logger)
         let bcryptThreads = max(2, System.coreCount)
         let bcryptPool = NIOThreadPool(numberOfThreads: bcryptThreads)
         bcryptPool.start()
@@ -40,12 +49,17 @@ public struct ChatServices: Sendable {
             var cluster: ClusterNode?
             if let postgres = backend as? PostgresBackend { cluster = try await ClusterNode.join(backend: postgres, logger: logger) }
             let ids = cluster.map { IDGenerator(node: $0.nodeID) } ?? IDGenerator()
-            let limits = RateLimits(config.rateLimits)
+            let limits = RateLimits(config.rateLimits, metrics: metrics)
             let signer = try await AccessTokenSigner(secret: jwtSecret, timeToLive: config.accessTokenTTL)
+            let hasher = PasswordHasher(
+                cost: config.bcryptCost, threadPool: bcryptPool, maxQueued: config.bcryptQueueLimit ?? 4 * bcryptThreads, metrics: metrics)
             let auth = AuthService(
-                store: store, hasher: PasswordHasher(cost: config.bcryptCost, threadPool: bcryptPool, maxQueued: config.bcryptQueueLimit ?? 4 * bcryptThreads),
+                store: store, hasher: hasher,
                 signer: signer, refreshTokenTTL: config.refreshTokenTTL, ids: ids, logger: logger, limits: limits)
-            let sessionSockets = SessionSocketRegistry(logger: logger)
+            let sessionSockets = SessionSocketRegistry(
+                logger: logger,
+                revokedEmitted: Counter(
+                    label: "chatone_socket_events_emitted_total", dimensions: [("event", RealtimeEvent.sessionRevoked)], factory: metrics.factory))
             auth.revocations.setObserver(cluster.map { ClusterRevocationObserver(local: sessionSockets, node: $0) } ?? sessionSockets)
             let conversations = ConversationService(store: store, ids: ids)
             let emitter = RealtimeEmitter(logger: logger)
@@ -55,28 +69,35 @@ public struct ChatServices: Sendable {
                     await node.relayMembership(conversationID: conversationID, revoked: revoked, restored: restored)
                 }
             }
-            let deliveries = ConversationDelivery(relay: relay) { appended, memberIDs, exceptSocket in
-                await emitter.emit(RealtimeEvent.messageNew, encoded: APIMessage.encoded(appended), toUsers: memberIDs, exceptSocket: exceptSocket)
-            }
+            let deliveries = ConversationDelivery(
+                relay: relay,
+                emit: { appended, memberIDs, exceptSocket in
+                    await emitter.emit(RealtimeEvent.messageNew, encoded: APIMessage.encoded(appended), toUsers: memberIDs, exceptSocket: exceptSocket)
+                },
+                emitChange: { change, memberIDs in await emitter.emit(change, toUsers: memberIDs) })
             // Each commit's new messages are encoded once and go straight to delivery, in commit order, before their
-            // senders resume; the senders' acks reuse the same bytes.
-            // In a cluster the node sequences them with what other nodes committed, and announces them.
+            // senders resume; the senders' acks reuse the same bytes. Edits, deletes and reactions take the same
+            // writer and delivery stage, so they keep the conversation's order.
             let appender = MessageAppender(
                 store: store, encode: APIMessage.encode,
+                // In a cluster the node sequences them with what other nodes committed, and announces them.
                 deliver: { [cluster] batch in
                     if let cluster { await cluster.deliverLocal(batch) } else { await deliveries.deliver(batch) }
-                })
+                },
+                deliverChange: { await deliveries.deliver(change: $0) }, metrics: metrics)
             let messages = MessageService(store: store, conversations: conversations, appender: appender, ids: ids, limits: limits)
             let presence = PresenceService(store: store, logger: logger, offlineGrace: .milliseconds(Int64(config.presenceGrace * 1000)))
             presence.setPublisher { change, audience in
                 await emitter.emit(RealtimeEvent.presenceUpdate, APIPresence(change), toUsers: audience)
             }
             let realtime = RealtimeHub(
-                conversations: conversations, messages: messages, presence: presence, deliveries: deliveries, emitter: emitter, limits: limits)
+                conversations: conversations, messages: messages, presence: presence, deliveries: deliveries, emitter: emitter, limits: limits,
+                blocks: BlockService(store: store))
             return ChatServices(
                 store: store, backend: backend, auth: auth, users: UserService(store: store), conversations: conversations,
                 messages: messages, presence: presence, isOnline: { presence.isOnline($0) }, limits: limits, realtime: realtime,
-                sessionSockets: sessionSockets, cluster: cluster, bcryptPool: bcryptPool)
+                sessionSockets: sessionSockets, cluster: cluster, bcryptPool: bcryptPool, bcryptQueueDepth: { hasher.queued },
+                memoryTrimmer: FreedMemoryTrimmer(pool: bcryptPool))
         } catch {
             try? await bcryptPool.shutdownGracefully()
             await backend.shutdown()

@@ -28,6 +28,11 @@ public struct ServerConfig: Sendable {
     /// Seconds a graceful shutdown (SIGTERM) may take at most (`CHATONE_SHUTDOWN_GRACE`): sockets drain, sends in
     /// flight finish and are acked, presence and the database close; whatever is still running then is abandoned.
     public var shutdownGrace: TimeInterval = 10
+    /// Where `GET /metrics` is served (`CHATONE_METRICS_ADDRESS`): `nil` serves it on the API's own listener;
+    /// an address serves it there only, so it need not be public.
+    public var metricsAddress: ListenAddress?
+    /// Plain text or JSON lines (`CHATONE_LOG_FORMAT`).
+    public var logFormat = LogFormat.text
     /// Seconds a dropped socket's session and the events it misses are kept for Socket.IO connection state recovery
     /// (`CHATONE_RECOVERY_WINDOW`, 2 minutes by default); 0 turns recovery off.
     public var recoveryWindow: TimeInterval = 120
@@ -105,6 +110,14 @@ public struct ServerConfig: Sendable {
                 throw invalid("CHATONE_SHUTDOWN_GRACE", "a number of seconds from 1 to 3600")
             }
             config.shutdownGrace = seconds
+        }
+        if let text = env["CHATONE_METRICS_ADDRESS"], !text.isEmpty {
+            guard let address = ListenAddress(parsing: text) else { throw invalid("CHATONE_METRICS_ADDRESS", "host:port, e.g. 127.0.0.1:9464") }
+            config.metricsAddress = address
+        }
+        if let text = env["CHATONE_LOG_FORMAT"], !text.isEmpty {
+            guard let format = LogFormat(rawValue: text.lowercased()) else { throw invalid("CHATONE_LOG_FORMAT", "text or json") }
+            config.logFormat = format
         }
         if let text = env["CHATONE_RECOVERY_WINDOW"], !text.isEmpty {
             if ["off", "false", "no"].contains(text.lowercased()) {

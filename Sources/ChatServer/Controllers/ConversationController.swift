@@ -9,7 +9,7 @@ struct ConversationController {
     struct ListQuery: Decodable { var cursor: String?; var limit: ClientInteger? }
     struct HistoryQuery: Decodable { var before: ClientInteger?; var after: ClientInteger?; var limit: ClientInteger? }
     struct CreateBody: Decodable { var type: String; var userId: String?; var title: String?; var memberIds: [String]? }
-    struct SendBody: Decodable { var content: String; var clientMessageId: String? }
+    struct SendBody: Decodable { var content: String; var clientMessageId: String?; var replyToSeq: ClientInteger? }
     struct ReadBody: Decodable { var seq: ClientInteger }
 
     var routes: RouteCollection<ChatRequestContext> {
@@ -26,7 +26,8 @@ struct ConversationController {
         let caller = try context.callerID()
         let query = try request.query(ListQuery.self)
         let page = try await services.conversations.list(callerID: caller, cursor: query.cursor, limit: query.limit?.pageLimit)
-        return page.envelope(api)
+        let hidden = try await services.hiddenPresence(viewerID: caller, among: page.items.flatMap { $0.conversation.members.map(\.user.id) })
+        return page.envelope { api($0, hidden: hidden) }
     }
 
     /// `type: "direct"` opens (or finds) the pair's conversation; `type: "group"` creates a group.
@@ -40,15 +41,16 @@ struct ConversationController {
             guard let userId = body.userId else { throw ChatError.validation("userId is required", field: "userId") }
             let other = try Validator.id(userId, resource: "user")
             let (view, created) = try await services.realtime.openDirect(callerID: caller, otherUserID: other)
-            return SuccessEnvelope(api(view)).status(created ? .created : .ok)
+            return SuccessEnvelope(try await api(view, viewer: caller)).status(created ? .created : .ok)
         default:
             throw ChatError.validation("type must be \"direct\" or \"group\"", field: "type")
         }
     }
 
     @Sendable func conversation(_ request: Request, context: ChatRequestContext) async throws -> SuccessEnvelope<APIConversation> {
-        let view = try await services.conversations.conversation(id: try Self.conversationID(context), callerID: try context.callerID())
-        return SuccessEnvelope(api(view))
+        let caller = try context.callerID()
+        let view = try await services.conversations.conversation(id: try Self.conversationID(context), callerID: caller)
+        return SuccessEnvelope(try await api(view, viewer: caller))
     }
 
     @Sendable func history(_ request: Request, context: ChatRequestContext) async throws -> SuccessEnvelope<[APIMessage]> {
@@ -65,7 +67,8 @@ struct ConversationController {
         let body = try await request.decode(as: SendBody.self, context: context)
         // Through the real-time hub, so the message reaches every live socket exactly as a socket send would.
         let appended = try await services.realtime.send(
-            callerID: caller, to: .conversation(id), content: body.content, clientMessageID: body.clientMessageId, fromSocket: nil)
+            callerID: caller, to: .conversation(id), content: body.content, clientMessageID: body.clientMessageId, replyToSeq: body.replyToSeq?.value,
+            fromSocket: nil)
         return SuccessEnvelope(APIMessage(appended.message)).status(appended.outcome.isNew ? .created : .ok)
     }
 
@@ -82,7 +85,13 @@ struct ConversationController {
         try Validator.id(try context.parameters.require("conversationId"), resource: "conversation")
     }
 
-    private func api(_ view: ConversationView) -> APIConversation {
-        APIConversation(view, isOnline: services.isOnline)
+    private func api(_ view: ConversationView, hidden: Set<Int64>) -> APIConversation {
+        APIConversation(view, isOnline: services.isOnline, hidden: hidden)
+    }
+
+    /// The conversation as the viewer sees it, presence hidden across blocks.
+    private func api(_ view: ConversationView, viewer: Int64) async throws -> APIConversation {
+        let hidden = try await services.hiddenPresence(viewerID: viewer, among: view.conversation.members.map(\.user.id))
+        return api(view, hidden: hidden)
     }
 }

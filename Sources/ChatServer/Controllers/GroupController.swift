@@ -22,7 +22,7 @@ struct GroupController {
         let body = try await request.decode(as: RenameBody.self, context: context)
         let change = try await services.groups.rename(callerID: caller, conversationID: id, title: body.title)
         await services.realtime.publish(change)
-        return SuccessEnvelope(try view(change, for: caller))
+        return SuccessEnvelope(try await view(change, for: caller))
     }
 
     @Sendable func addMembers(_ request: Request, context: ChatRequestContext) async throws -> SuccessEnvelope<APIConversation> {
@@ -32,7 +32,7 @@ struct GroupController {
         let userIDs = try Validator.userIDList(body.userIds, field: "userIds")
         let change = try await services.groups.addMembers(callerID: caller, conversationID: id, userIDs: userIDs)
         await services.realtime.publish(change)
-        return SuccessEnvelope(try view(change, for: caller))
+        return SuccessEnvelope(try await view(change, for: caller))
     }
 
     /// Whoever is still a member gets the group as it is now; whoever left gets what a removed member gets over
@@ -45,7 +45,8 @@ struct GroupController {
         let change = try await services.groups.removeMember(callerID: caller, conversationID: id, userID: target)
         await services.realtime.publish(change)
         if let stillMember = change.view(for: caller) {
-            return try SuccessEnvelope(APIConversation(stillMember, isOnline: services.isOnline)).response(from: request, context: context)
+            let hidden = try await services.hiddenPresence(viewerID: caller, among: stillMember.conversation.members.map(\.user.id))
+            return try SuccessEnvelope(APIConversation(stillMember, isOnline: services.isOnline, hidden: hidden)).response(from: request, context: context)
         }
         return try SuccessEnvelope(APIConversationRemoved(conversationId: String(id))).response(from: request, context: context)
     }
@@ -57,11 +58,12 @@ struct GroupController {
         let memberIDs = try Validator.userIDList(memberIds, field: "memberIds")
         let change = try await services.groups.createGroup(callerID: callerID, title: title, memberIDs: memberIDs)
         await services.realtime.publish(change)
-        return SuccessEnvelope(try view(change, for: callerID)).status(.created)
+        return SuccessEnvelope(try await view(change, for: callerID)).status(.created)
     }
 
-    private func view(_ change: GroupChange, for caller: Int64) throws -> APIConversation {
+    private func view(_ change: GroupChange, for caller: Int64) async throws -> APIConversation {
         guard let view = change.view(for: caller) else { throw ChatError.internal("group change left the caller without a view") }
-        return APIConversation(view, isOnline: services.isOnline)
+        let hidden = try await services.hiddenPresence(viewerID: caller, among: view.conversation.members.map(\.user.id))
+        return APIConversation(view, isOnline: services.isOnline, hidden: hidden)
     }
 }

@@ -14,16 +14,18 @@ struct UserController {
     }
 
     @Sendable func search(_ request: Request, context: ChatRequestContext) async throws -> SuccessEnvelope<[APIUser]> {
-        _ = try context.callerID()
+        let caller = try context.callerID()
         let query = try request.query(SearchQuery.self)
         let page = try await services.users.search(query: query.q, cursor: query.cursor, limit: query.limit?.pageLimit)
-        return page.envelope { APIUser($0, online: services.isOnline($0.id)) }
+        let hidden = try await services.hiddenPresence(viewerID: caller, among: page.items.map(\.id))
+        return page.envelope { APIUser($0, online: services.isOnline($0.id), hidden: hidden.contains($0.id)) }
     }
 
     @Sendable func user(_ request: Request, context: ChatRequestContext) async throws -> SuccessEnvelope<APIUser> {
-        _ = try context.callerID()
+        let caller = try context.callerID()
         let id = try Validator.id(try context.parameters.require("userId"), resource: "user")
         let user = try await services.users.user(id: id)
-        return SuccessEnvelope(APIUser(user, online: services.isOnline(user.id)))
+        let hidden = try await services.hiddenPresence(viewerID: caller, among: [user.id])
+        return SuccessEnvelope(APIUser(user, online: services.isOnline(user.id), hidden: hidden.contains(user.id)))
     }
 }

@@ -21,6 +21,8 @@ struct ChatSocketGateway: Sendable {
     let logger: Logger
     /// Sockets per user, capped.
     let quota: SocketQuota
+    /// Counts the events clients send.
+    let metrics: ServerMetrics
     /// Sockets per login, for revocation.
     var registry: SessionSocketRegistry { services.sessionSockets }
 
@@ -32,12 +34,23 @@ struct ChatSocketGateway: Sendable {
         namespace.onConnection { socket in connected(socket) }
         namespace.onDisconnect { socket, reason in disconnected(socket, reason: reason) }
         // The ack carries the message's bytes made at commit, the same ones every member's socket receives.
-        namespace.on(RealtimeEvent.messageSend) { event in await SocketAck.respond(to: event, logger: logger, encoded: { try await send(event) }) }
-        namespace.on(RealtimeEvent.messageRead) { event in await SocketAck.respond(to: event, logger: logger) { try await read(event) } }
-        namespace.on(RealtimeEvent.typing) { event in await SocketAck.respond(to: event, logger: logger) { try await typing(event) } }
-        namespace.on(RealtimeEvent.authRenew) { event in await SocketAck.respond(to: event, logger: logger) { try await renew(event) } }
+        let metrics = self.metrics
+        // Every event a client sends is counted under its name (`chatone_socket_events_received_total`).
+        func handle(_ name: String, _ body: @escaping @Sendable (SocketIOEvent) async -> Void) {
+            namespace.on(name) { event in
+                metrics.eventReceived(name)
+                await body(event)
+            }
+        }
+        handle(RealtimeEvent.messageSend) { event in await SocketAck.respond(to: event, logger: logger, encoded: { try await send(event) }) }
+        handle(RealtimeEvent.messageEdit) { event in await SocketAck.respond(to: event, logger: logger) { try await edit(event) } }
+        handle(RealtimeEvent.messageDelete) { event in await SocketAck.respond(to: event, logger: logger) { try await delete(event) } }
+        handle(RealtimeEvent.messageRead) { event in await SocketAck.respond(to: event, logger: logger) { try await read(event) } }
+        handle(RealtimeEvent.typing) { event in await SocketAck.respond(to: event, logger: logger) { try await typing(event) } }
+        handle(RealtimeEvent.authRenew) { event in await SocketAck.respond(to: event, logger: logger) { try await renew(event) } }
         // An event ChatOne does not know still gets its ack answered, so the client is not left waiting.
         namespace.onUnhandledEvent { event in
+            metrics.eventReceived(event.name)
             await SocketAck.respond(to: event, logger: logger) { () async throws -> APIEmpty in throw ChatError.notFound("unknown event") }
         }
     }
@@ -97,6 +110,7 @@ struct ChatSocketGateway: Sendable {
         session.end()
         registry.unregister(socket, sessionID: session.sessionID)
         services.presence.disconnected(userID: session.userID)
+        services.memoryTrimmer.socketClosed()
         logger.debug("socket disconnected", metadata: ["user.id": "\(session.userID)", "socket.id": "\(socket.id)", "reason": "\(reason)"])
     }
 
@@ -113,8 +127,27 @@ struct ChatSocketGateway: Sendable {
         case (_?, _?): throw ChatError.validation("give conversationId or toUserId, not both", field: "toUserId")
         }
         let appended = try await services.realtime.send(
-            callerID: caller, to: target, content: payload.content, clientMessageID: payload.clientMessageId, fromSocket: event.socket.id)
+            callerID: caller, to: target, content: payload.content, clientMessageID: payload.clientMessageId, replyToSeq: payload.replyToSeq?.value,
+            fromSocket: event.socket.id)
         return APIMessage.encoded(appended)
+    }
+
+    /// The ack answers with the edited message; `message:updated` reaches every socket of every member, this one
+    /// included, from the appender's delivery stage before the ack.
+    private func edit(_ event: SocketIOEvent) async throws -> APIMessage {
+        let caller = try callerID(event)
+        let payload = try SocketAck.payload(SocketPayload.Edit.self, of: event)
+        let conversationID = try Validator.id(payload.conversationId, resource: "conversation")
+        let change = try await services.messages.edit(callerID: caller, conversationID: conversationID, seq: payload.seq.value, content: payload.content)
+        return APIMessage(change.message)
+    }
+
+    private func delete(_ event: SocketIOEvent) async throws -> APIMessage {
+        let caller = try callerID(event)
+        let payload = try SocketAck.payload(SocketPayload.Delete.self, of: event)
+        let conversationID = try Validator.id(payload.conversationId, resource: "conversation")
+        let change = try await services.messages.delete(callerID: caller, conversationID: conversationID, seq: payload.seq.value)
+        return APIMessage(change.message)
     }
 
     private func read(_ event: SocketIOEvent) async throws -> APIReadState {

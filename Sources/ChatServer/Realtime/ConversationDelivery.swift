@@ -18,13 +18,18 @@ actor ConversationDelivery {
     private var inFlight = EmitsInFlight()
     private let emit: Emit
     private let relay: Relay?
+    /// Sends a change to a stored message (`message:updated`, `message:deleted`, `message:reactions`) to the sockets
+    /// of `memberIDs`, every one of them (the changing socket included, so the user's other tabs agree).
+    typealias EmitChange = @Sendable (_ change: MessageChange, _ memberIDs: [Int64]) async -> Void
+    private let emitChange: EmitChange?
 
     /// - Parameter revocationLifetime: how long a removal is remembered. Anything emitted later read its audience
     ///   after the removal committed, so this only has to outlast the emits already on their way, which take
     ///   milliseconds.
     /// - Parameter relay: in a cluster, relays removals and additions made here to the other nodes.
-    init(revocationLifetime: Duration = .seconds(20), relay: Relay? = nil, emit: @escaping Emit) {
+    init(revocationLifetime: Duration = .seconds(20), relay: Relay? = nil, emit: @escaping Emit, emitChange: EmitChange? = nil) {
         self.emit = emit
+        self.emitChange = emitChange
         self.relay = relay
         self.revocations = ConversationRevocations(lifetime: revocationLifetime)
     }
@@ -39,6 +44,19 @@ actor ConversationDelivery {
             await emit(appended, audience, appended.origin)
             inFlight.end(id, in: conversationID)
         }
+    }
+
+    /// Emits a committed change to a message. The ``MessageAppender`` hands changes over in commit order with its
+    /// batches, so the change reaches each member after every `message:new` committed before it and before any
+    /// committed after it.
+    func deliver(change: MessageChange) async {
+        guard let emitChange else { return }
+        let conversationID = change.message.conversationID
+        let audience = revocations.filter(change.memberIDs, in: conversationID)
+        guard !audience.isEmpty else { return }
+        let id = inFlight.begin(in: conversationID)
+        await emitChange(change, audience)
+        inFlight.end(id, in: conversationID)
     }
 
     /// Stops the conversation's later emits from reaching `userIDs` (removed members), and returns only once the

@@ -31,6 +31,15 @@ final class RealtimeEmitter: Sendable {
         await emit(event, encoded: encoded, toUsers: userIDs, exceptSocket: exceptSocket)
     }
 
+    /// The event of a change to a stored message, to every socket of `userIDs` (the changing one included).
+    func emit(_ change: MessageChange, toUsers userIDs: [Int64]) async {
+        switch change.kind {
+        case .updated: await emit(RealtimeEvent.messageUpdated, APIMessage(change.message), toUsers: userIDs)
+        case .deleted: await emit(RealtimeEvent.messageDeleted, APIMessage(change.message), toUsers: userIDs)
+        case .reactions: await emit(RealtimeEvent.messageReactions, APIMessageReactions(change.message), toUsers: userIDs)
+        }
+    }
+
     /// Sends a payload encoded already (a message's bytes, shared with its sender's ack).
     func emit(_ event: String, encoded: EncodedJSON, toUsers userIDs: [Int64], exceptSocket: String? = nil) async {
         guard !userIDs.isEmpty, let broadcaster = broadcaster.withLock({ $0 }) else { return }

@@ -18,12 +18,14 @@ final class RealtimeHub: Sendable {
     private let conversations: ConversationService
     private let messages: MessageService
     private let limits: RateLimits
+    private let blocks: BlockService?
 
     init(
         conversations: ConversationService, messages: MessageService, presence: PresenceService, deliveries: ConversationDelivery,
-        emitter: RealtimeEmitter, limits: RateLimits = .unlimited
+        emitter: RealtimeEmitter, limits: RateLimits = .unlimited, blocks: BlockService? = nil
     ) {
         self.limits = limits
+        self.blocks = blocks
         self.conversations = conversations
         self.messages = messages
         self.presence = presence
@@ -34,9 +36,9 @@ final class RealtimeHub: Sendable {
     /// Stores a message and delivers it to every socket of every member except `fromSocket` (nil over REST: the
     /// author's sockets hear it too). Returns once it is durably stored and handed to delivery (the appender does
     /// both, in commit order); an idempotent retry returns the stored message and delivers nothing.
-    func send(callerID: Int64, to target: Target, content: String, clientMessageID: String?, fromSocket: String?) async throws
-        -> AppendedMessage
-    {
+    func send(
+        callerID: Int64, to target: Target, content: String, clientMessageID: String?, replyToSeq: Int64? = nil, fromSocket: String?
+    ) async throws -> AppendedMessage {
         let conversationID: Int64
         switch target {
         case .conversation(let id):
@@ -48,7 +50,8 @@ final class RealtimeHub: Sendable {
             conversationID = try await openDirect(callerID: callerID, otherUserID: otherID).view.conversation.id
         }
         return try await messages.send(
-            callerID: callerID, conversationID: conversationID, content: content, clientMessageID: clientMessageID, origin: fromSocket)
+            callerID: callerID, conversationID: conversationID, content: content, clientMessageID: clientMessageID, replyToSeq: replyToSeq,
+            origin: fromSocket)
     }
 
     /// The direct conversation of two users, created on first contact; when this call created it, the other user
@@ -88,14 +91,23 @@ final class RealtimeHub: Sendable {
         let recipients = userIDs.filter { conversation.member($0) != nil }
         guard !recipients.isEmpty else { return }
         let shared: SharedConversationJSON
+        let pairs: [BlockPair]
         do {
             shared = try SharedConversationJSON(conversation, isOnline: presence.isOnline)
+            pairs = try await blocks?.pairs(among: conversation.members.map(\.user.id)) ?? []
         } catch {
             emitter.logger.error("cannot encode a conversation event", metadata: ["event": "\(event)", "error": "\(String(reflecting: error))"])
             return
         }
         for userID in recipients {
-            await emitter.emit(event, encoded: shared.json(for: userID), toUsers: [userID])
+            // A member on either side of a block with another member sees that one offline: their own encoding.
+            let hidden = Set(pairs.compactMap { $0.blockerID == userID ? $0.blockedID : $0.blockedID == userID ? $0.blockerID : nil })
+            if hidden.isEmpty {
+                await emitter.emit(event, encoded: shared.json(for: userID), toUsers: [userID])
+            } else {
+                let view = ConversationView(conversation: conversation, viewerID: userID)
+                await emitter.emit(event, APIConversation(view, isOnline: presence.isOnline, hidden: hidden), toUsers: [userID])
+            }
         }
     }
 

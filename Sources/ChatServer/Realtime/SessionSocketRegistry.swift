@@ -1,6 +1,7 @@
 import ChatCore
 import Foundation
 import Logging
+import Metrics
 import SocketIO
 import Synchronization
 
@@ -23,9 +24,12 @@ final class SessionSocketRegistry: SessionRevocationObserver {
 
     private let state = Mutex(State())
     private let logger: Logger
+    /// `chatone_socket_events_emitted_total{event="session:revoked"}`.
+    private let revokedEmitted: Counter?
 
-    init(logger: Logger) {
+    init(logger: Logger, revokedEmitted: Counter? = nil) {
         self.logger = logger
+        self.revokedEmitted = revokedEmitted
     }
 
     /// Registers a connected socket under its session. Returns false, registering nothing, when that session was
@@ -79,6 +83,7 @@ final class SessionSocketRegistry: SessionRevocationObserver {
         socket[SocketSession.Key.self]?.markRevoked()
         logger.info("login revoked; disconnecting its socket", metadata: ["session.id": "\(sessionID)", "socket.id": "\(socket.id)"])
         socket.emit(RealtimeEvent.sessionRevoked, .object(["sessionId": .string(String(sessionID))]))
+        revokedEmitted?.increment()
         socket.disconnect(reason: Self.reason)
     }
 }

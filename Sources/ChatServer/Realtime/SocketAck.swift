@@ -20,7 +20,7 @@ enum SocketAck {
         do {
             reply = .encoded(successEnvelope(around: try await body()))
         } catch {
-            let chatError = classify(error, event: event.name, logger: logger)
+            let chatError = classify(error, event: event, logger: logger)
             if event.ack == nil {
                 logger.info(
                     "socket event without an ack failed", metadata: ["event": "\(event.name)", "code": "\(chatError.code)", "socket.id": "\(event.socket.id)"])
@@ -53,17 +53,18 @@ enum SocketAck {
         }
     }
 
-    private static func classify(_ error: any Error, event: String, logger: Logger) -> ChatError {
+    private static func classify(_ error: any Error, event: SocketIOEvent, logger: Logger) -> ChatError {
         switch error {
         case let error as ChatError:
             if case .internal(let detail) = error {
-                logger.error("socket event failed", metadata: ["event": "\(event)", "error": "\(detail)"])
+                logger.error("socket event failed", metadata: ["event": "\(event.name)", "socket.id": "\(event.socket.id)", "error": "\(detail)"])
             }
             return error
         case let error as DecodingError:
             return error.validationError
         default:
-            logger.error("socket event failed", metadata: ["event": "\(event)", "error": "\(String(reflecting: error))"])
+            logger.error(
+                "socket event failed", metadata: ["event": "\(event.name)", "socket.id": "\(event.socket.id)", "error": "\(String(reflecting: error))"])
             return .internal("unhandled")
         }
     }

@@ -6,6 +6,20 @@ enum SocketPayload {
         var toUserId: String?
         var content: String
         var clientMessageId: String?
+        var replyToSeq: ClientInteger?
+    }
+
+    /// `message:edit`.
+    struct Edit: Decodable {
+        var conversationId: String
+        var seq: ClientInteger
+        var content: String
+    }
+
+    /// `message:delete`.
+    struct Delete: Decodable {
+        var conversationId: String
+        var seq: ClientInteger
     }
 
     /// `message:read`.

@@ -1,5 +1,7 @@
 import ChatCore
 import Foundation
+import NIOCore
+import NIOPosix
 import SocketIO
 import Synchronization
 
@@ -23,7 +25,8 @@ final class SocketSession: Sendable {
     private struct State {
         var expiresAt: Date
         var onExpiry: (@Sendable () -> Void)?
-        var timer: Task<Void, Never>?
+        /// An event-loop timer rather than a sleeping task: an idle socket holds no task.
+        var timer: Scheduled<Void>?
         var ended = false
         var sessionID: Int64
         var revoked = false
@@ -69,9 +72,7 @@ final class SocketSession: Sendable {
         state.timer = nil
         guard !state.ended, let onExpiry = state.onExpiry else { return }
         let delay = max(0, state.expiresAt.timeIntervalSinceNow)
-        state.timer = Task {
-            try? await Task.sleep(for: .milliseconds(Int64((delay * 1000).rounded(.up))))
-            guard !Task.isCancelled else { return }
+        state.timer = MultiThreadedEventLoopGroup.singleton.next().scheduleTask(in: .milliseconds(Int64((delay * 1000).rounded(.up)))) {
             onExpiry()
         }
     }

@@ -32,13 +32,12 @@ public final class EngineIOSocket: Sendable {
         var queuedBytes = 0
         /// The transport consumer waiting for frames (a held GET or the WebSocket writer).
         var waiter: CheckedContinuation<[EngineIOFrame]?, Never>?
-        /// Transports waiting for the session to end.
-        var closeWaiters: [Int: CheckedContinuation<Void, Never>] = [:]
-        var nextCloseWaiterID = 0
+        /// The WebSocket transport's writer, woken when frames are queued; it takes them on its event loop.
+        var sink: (any EngineIOFrameSink)?
+        /// The sink was woken and has not taken the queue yet: one wake-up per burst of frames, not one per frame.
+        var sinkWoken = false
         /// The WebSocket transport has ended: whatever it could send is sent.
         var webSocketEnded = false
-        /// The WebSocket writer waiting for the upgrade from polling to complete.
-        var activationWaiter: CheckedContinuation<Bool, Never>?
         var pollInFlight = false
         var postInFlight = false
         var lastPong: ContinuousClock.Instant
@@ -140,7 +139,7 @@ public final class EngineIOSocket: Sendable {
     func enqueue(_ frames: [EngineIOFrame], volatile: Bool = false) -> Bool {
         var cost = 0
         for frame in frames { cost += frame.cost }
-        enum Outcome { case queued, dropped, overflow }
+        enum Outcome { case queued, wake(any EngineIOFrameSink), dropped, overflow }
         let outcome: Outcome = state.withLock { state in
             guard state.closeReason == nil else { return .dropped }
             if volatile, !state.queue.isEmpty { return .dropped }
@@ -156,9 +155,16 @@ public final class EngineIOSocket: Sendable {
                 waiter.resume(returning: batch)
                 return .queued
             }
+            if let sink = state.sink, !state.sinkWoken {
+                state.sinkWoken = true
+                return .wake(sink)
+            }
             return .queued
         }
         switch outcome {
+        case .wake(let sink):
+            sink.framesQueued()
+            return true
         case .queued: return true
         case .dropped: return false
         case .overflow:
@@ -296,7 +302,7 @@ public final class EngineIOSocket: Sendable {
     func close(reason: EngineIOCloseReason, notifyClient: Bool) {
         typealias Released = (
             waiter: CheckedContinuation<[EngineIOFrame]?, Never>?, batch: [EngineIOFrame],
-            activation: CheckedContinuation<Bool, Never>?, heartbeat: Scheduled<Void>?, delegate: (any EngineIOSocketDelegate)?
+            sink: (any EngineIOFrameSink)?, heartbeat: Scheduled<Void>?, delegate: (any EngineIOSocketDelegate)?
         )
         let released: Released? = state.withLock { state in
             guard state.closeReason == nil else { return nil }
@@ -318,19 +324,18 @@ public final class EngineIOSocket: Sendable {
             if waiter != nil {
                 batch = state.take(limit: state.waiterLimit)
             }
-            let activation = state.activationWaiter
-            state.activationWaiter = nil
+            // The WebSocket writer is woken once more: it sends what is queued, then closes the WebSocket. It stays
+            // attached until it has taken the queue (`takeForSink`).
+            let sink = state.sink
+            state.sinkWoken = true
             let delegate = state.delegate
             // The delegate (a Socket.IO connection) refers back to this session; drop the cycle.
             state.delegate = nil
-            // Resuming only schedules the waiting tasks.
-            for closeWaiter in state.closeWaiters.values { closeWaiter.resume() }
-            state.closeWaiters = [:]
-            return (waiter, batch, activation, state.heartbeat, delegate)
+            return (waiter, batch, sink, state.heartbeat, delegate)
         }
         guard let released else { return }
         released.waiter?.resume(returning: released.batch.isEmpty ? nil : released.batch)
-        released.activation?.resume(returning: false)
+        released.sink?.framesQueued()
         released.heartbeat?.cancel()
         onClosed(self, reason)
         if let delegate = released.delegate {
@@ -412,39 +417,61 @@ public final class EngineIOSocket: Sendable {
         return ok
     }
 
-    /// The client sent `5`: switch to WebSocket. A pending GET is released with a noop.
+    /// The client sent `5`: switch to WebSocket. A pending GET is released with a noop. The WebSocket transport
+    /// then attaches itself (`attachSink`) and sends what was queued meanwhile.
     func completeUpgrade() -> Bool {
-        let released: (CheckedContinuation<[EngineIOFrame]?, Never>?, CheckedContinuation<Bool, Never>?)? = state.withLock { state in
+        let released: CheckedContinuation<[EngineIOFrame]?, Never>?? = state.withLock { state in
             guard state.closeReason == nil, state.upgrading, state.probed else { return nil }
             state.transport = .websocket
             state.upgrading = false
             let waiter = state.waiter
             state.waiter = nil
-            let activation = state.activationWaiter
-            state.activationWaiter = nil
-            return (waiter, activation)
+            return .some(waiter)
         }
-        guard let (waiter, activation) = released else { return false }
+        guard let waiter = released else { return false }
         waiter?.resume(returning: [.noop])
-        activation?.resume(returning: true)
         return true
     }
 
     /// The probing WebSocket went away before completing the upgrade: stay on polling.
     func abortUpgrade() {
-        let activation = state.withLock { state in
+        state.withLock { state in
             if state.transport == .polling {
                 state.upgrading = false
                 state.probed = false
             }
-            let activation = state.activationWaiter
-            state.activationWaiter = nil
-            return activation
         }
-        activation?.resume(returning: false)
     }
 
-    /// Returns once the session is closed, or when the calling task is cancelled.
+    // MARK: - Internal: WebSocket writer
+
+    /// Attaches the WebSocket transport's writer. Returns `false` (attaching nothing) unless the session is open and
+    /// on WebSocket. The caller takes what is already queued (`takeForSink`) right after.
+    func attachSink(_ sink: any EngineIOFrameSink) -> Bool {
+        state.withLock { state in
+            guard state.closeReason == nil, state.transport == .websocket else { return false }
+            state.sink = sink
+            state.sinkWoken = true
+            return true
+        }
+    }
+
+    /// Takes every queued frame for the WebSocket writer, and whether the session is closed (the writer then sends
+    /// these last frames and closes the WebSocket; it is detached). Frames queued after this wake the sink again.
+    func takeForSink() -> (frames: [EngineIOFrame], closed: Bool) {
+        state.withLock { state in
+            state.sinkWoken = false
+            let batch = state.queue
+            if !batch.isEmpty {
+                state.queue = []
+                state.queuedBytes = 0
+            }
+            let closed = state.closeReason != nil
+            if closed { state.sink = nil }
+            return (batch, closed)
+        }
+    }
+
     /// The WebSocket transport of this session has ended (its writer sent what was queued, or gave up).
     func webSocketTransportEnded() {
         state.withLock { $0.webSocketEnded = true }
@@ -464,41 +491,8 @@ public final class EngineIOSocket: Sendable {
         }
     }
 
-    func waitUntilClosed() async {
-        let id = state.withLock { state -> Int in
-            state.nextCloseWaiterID += 1
-            return state.nextCloseWaiterID
-        }
-        await withTaskCancellationHandler {
-            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-                let resumeNow = state.withLock { state -> Bool in
-                    if state.closeReason != nil || Task.isCancelled { return true }
-                    state.closeWaiters[id] = continuation
-                    return false
-                }
-                if resumeNow { continuation.resume() }
-            }
-        } onCancel: {
-            state.withLock { $0.closeWaiters.removeValue(forKey: id) }?.resume()
-        }
-    }
-
     /// Whether a WebSocket is attached for an upgrade that has not completed.
     var isUpgradePending: Bool {
         state.withLock { $0.upgrading && $0.transport == .polling && $0.closeReason == nil }
-    }
-
-    /// Waits until the session runs on WebSocket (`true`) or the upgrade failed (`false`).
-    func waitForWebSocket() async -> Bool {
-        await withCheckedContinuation { continuation in
-            let immediate: Bool? = state.withLock { state in
-                if state.closeReason != nil { return false }
-                if state.transport == .websocket { return true }
-                if !state.upgrading { return false }
-                state.activationWaiter = continuation
-                return nil
-            }
-            if let immediate { continuation.resume(returning: immediate) }
-        }
     }
 }

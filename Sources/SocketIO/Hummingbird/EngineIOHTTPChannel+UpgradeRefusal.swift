@@ -3,11 +3,11 @@ import NIOCore
 import NIOHTTP1
 
 extension EngineIOHTTPChannel {
-    /// Turns HummingbirdWebSocket's answer to a refused upgrade (always an empty 400) into the Engine.IO
+    /// Turns the answer to a refused upgrade (always an empty 400) into the Engine.IO
     /// refusal the endpoint chose: 503 `{"code":6,…}` when too many sessions are pending, or the handshake
     /// filter's status with `Retry-After`.
     ///
-    /// `EngineIOServer.shouldUpgrade(_:channel:)` runs on the channel's event loop; it finds this handler
+    /// `EngineIOServer.webSocketUpgrade(_:channel:)` runs on the channel's event loop; it finds this handler
     /// in the pipeline and leaves the refusal here before answering `.dontUpgrade`. The 400 head and end
     /// then pass through here (behind the upgrade handler, they are NIO's HTTP/1 parts) and are replaced.
     ///

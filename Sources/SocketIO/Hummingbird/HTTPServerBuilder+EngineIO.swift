@@ -1,5 +1,4 @@
 public import HummingbirdCore
-import HummingbirdWebSocket
 import NIOCore
 
 extension HTTPServerBuilder {
@@ -9,7 +8,7 @@ extension HTTPServerBuilder {
     /// the application's router. WebSocket messages may be as large as the endpoint's `maxPayload`;
     /// frames up to twice that are still read, so a message over the limit is answered with a close
     /// (1009) the client can read, rather than NIO's frame decoder dropping the connection while the
-    /// client is still writing. WebSocket-level auto-ping is off because Engine.IO has its own heartbeat.
+    /// client is still writing. There is no WebSocket-level ping: Engine.IO has its own heartbeat.
     ///
     /// A connection with no HTTP request in progress for `idleTimeout` is closed: one that never
     /// sends a (complete) request head, and a keep-alive connection idle between requests. A
@@ -31,18 +30,12 @@ extension HTTPServerBuilder {
         requestTimeout: Duration? = .seconds(10)
     ) -> HTTPServerBuilder {
         let maxPayload = endpoints.map(\.configuration.maxPayload).max() ?? (1 << 20)
-        let configuration = HTTP1WebSocketUpgradeChannel.Configuration(
-            http1: http1,
-            ws: .init(maxFrameSize: max(2 * maxPayload, 1 << 14), autoPing: .disabled, closeTimeout: .seconds(5), validateUTF8: true)
-        )
         return HTTPServerBuilder { responder in
             EngineIOHTTPChannel(
-                inner: HTTP1WebSocketUpgradeChannel(responder: responder, configuration: configuration) { request, channel, _ in
-                    for endpoint in endpoints {
-                        if let result = endpoint.shouldUpgrade(request, channel: channel) { return result }
-                    }
-                    return .dontUpgrade
-                },
+                responder: responder,
+                endpoints: endpoints,
+                http1: http1,
+                maxFrameSize: max(2 * maxPayload, 1 << 14),
                 idleTimeout: idleTimeout.map { TimeAmount($0) },
                 requestTimeout: requestTimeout.map { TimeAmount($0) },
                 receiveBufferSize: max(4 * maxPayload, 64 * 1024)

@@ -32,8 +32,15 @@ final class SocketIORecovery: Sendable {
             recorded.data = .array((packet.data?.arrayValue ?? []) + [.string(offset)])
             return recorded
         } catch {
-            lastAppendFailure.withLock { $0 = .now }
-            logger.warning("recovery store could not record an event; recovery is off for one window", metadata: ["error": "\(error)"])
+            let now = ContinuousClock.now
+            let firstInWindow = lastAppendFailure.withLock { last in
+                defer { last = now }
+                return last.map { now - $0 > configuration.window } ?? true
+            }
+            // Once per window: a store that stays down must not log every event.
+            if firstInWindow {
+                logger.warning("recovery store could not record an event; recovery is off for one window", metadata: ["error": "\(error)"])
+            }
             return packet
         }
     }

@@ -41,7 +41,8 @@ final class SocketIOClient: EngineIOSocketDelegate {
     private struct State {
         var decoder: SocketIOPacketDecoder
         var sockets: [String: SocketIOSocket] = [:]
-        var work = CircularBuffer<Work>()
+        // Small: an idle connection keeps this buffer for its whole life (CircularBuffer() reserves 16 entries).
+        var work = CircularBuffer<Work>(initialCapacity: 2)
         var draining = false
         var everConnected = false
         var connectTimer: Scheduled<Void>?

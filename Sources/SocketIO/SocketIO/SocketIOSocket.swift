@@ -87,10 +87,6 @@ public final class SocketIOSocket: Sendable, Identifiable, Hashable {
         }
     }
 
-    func beginSession(pid: String?) {
-        state.withLock { $0.pid = pid }
-    }
-
     /// Takes over a dropped session, before middleware runs.
     func beginRecovery(of session: SocketIOPersistedSession) {
         state.withLock { state in

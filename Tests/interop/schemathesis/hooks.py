@@ -3,6 +3,7 @@
 `stored_as_sent`: a response schema only sees what the server answers at once. This check reads back what a
 successful write stored, over the API, and compares it with the answer (and, for message content, with what was
 sent): text that a database truncates or re-encodes (U+0000, 4-byte UTF-8, unusual whitespace) shows up here.
+Edits, deletes and reactions must read back in the history exactly as they were answered.
 For the Sessions API it reads back the caller's logins: exactly one is current, a revoked one is no longer listed,
 logout-all and a password change leave only the current one, and a changed password logs in.
 """
@@ -57,6 +58,18 @@ def stored_as_sent(ctx, response, case):
         _same("message content", stored[0].get("content"), data.get("content"), sent_content)
         _same("message clientMessageId", stored[0].get("clientMessageId"), data.get("clientMessageId"),
               sent_id if isinstance(sent_id, str) else None)
+    elif label in ("PATCH /api/v1/conversations/{conversationId}/messages/{seq}",
+                   "DELETE /api/v1/conversations/{conversationId}/messages/{seq}",
+                   "PUT /api/v1/conversations/{conversationId}/messages/{seq}/reactions/{emoji}",
+                   "DELETE /api/v1/conversations/{conversationId}/messages/{seq}/reactions/{emoji}"):
+        # An edit, delete or reaction answers the message as stored: history shows exactly it.
+        seq, conversation = data["seq"], data["conversationId"]
+        stored = _get(response, f"/api/v1/conversations/{conversation}/messages?after={seq - 1}&limit=1")
+        if not stored or stored[0].get("seq") != seq:
+            raise AssertionError(f"message seq {seq} is not in the history after it was changed")
+        _same("changed message", stored[0], data)
+        if label.startswith("PATCH") and data.get("content") is not None:
+            _same("edited content", stored[0].get("content"), data.get("content"), body.get("content"))
     elif label == "POST /api/v1/auth/register":
         user = data["user"]
         stored = _get(response, f"/api/v1/users/{user['id']}", token=data["accessToken"])

@@ -1,0 +1,20 @@
+/// A full-text search over messages, as the store runs it.
+public struct MessageSearch: Sendable, Equatable {
+    /// Who searches: only conversations they are a member of now are searched.
+    public var userID: Int64
+    /// Only this conversation, when given.
+    public var conversationID: Int64?
+    /// The words to find, each whole; the last one also as a prefix. Only letters, marks and digits.
+    public var terms: [String]
+    /// Only messages older than this one (by id, which grows with time): the page cursor.
+    public var beforeID: Int64?
+    public var limit: Int
+
+    public init(userID: Int64, conversationID: Int64?, terms: [String], beforeID: Int64?, limit: Int) {
+        self.userID = userID
+        self.conversationID = conversationID
+        self.terms = terms
+        self.beforeID = beforeID
+        self.limit = limit
+    }
+}
