@@ -12,6 +12,20 @@ struct ConnectionRecoveryTests {
         try await Task.sleep(for: .milliseconds(300))
     }
 
+    /// Ann and Ben in a direct conversation; Ben's socket saw Ann's "one" and then dropped (its session kept).
+    static func benDroppedAfterOne(
+        port: Int, api: APIClient
+    ) async throws -> (ann: APIClient.Session, ben: APIClient.Session, direct: String, benPhone: SocketIOTestClient) {
+        let ann = try await api.register("ann")
+        let ben = try await api.register("ben")
+        let direct = try await api.conversationID(ann, with: ben)
+        let benPhone = try await SocketIOTestClient.connect(port: port, auth: ["token": ben.accessToken])
+        _ = try await api.send(ann, direct, "one")
+        _ = try await benPhone.event("message:new")
+        try await drop(benPhone)
+        return (ann, ben, direct, benPhone)
+    }
+
     @Test("a socket back within the window gets every message:new and conversation event it missed, once, in order", arguments: TestBackend.servers)
     func recoversMissedEvents(_ backend: TestBackend) async throws {
         try await TestApp.live(on: backend) { port, api in
@@ -116,13 +130,7 @@ struct ConnectionRecoveryTests {
     @Test("only the same login recovers: another user's token, or another login's, gets a new socket and none of the events")
     func ownerOnly() async throws {
         try await TestApp.live(on: .sqliteFile) { port, api in
-            let ann = try await api.register("ann")
-            let ben = try await api.register("ben")
-            let direct = try await api.conversationID(ann, with: ben)
-            let benPhone = try await SocketIOTestClient.connect(port: port, auth: ["token": ben.accessToken])
-            _ = try await api.send(ann, direct, "one")
-            _ = try await benPhone.event("message:new")
-            try await Self.drop(benPhone)
+            let (ann, ben, direct, benPhone) = try await Self.benDroppedAfterOne(port: port, api: api)
             _ = try await api.send(ben, direct, "private to ann and ben")
 
             // Ann presents ben's pid and offset with her own token: connected as herself, not as ben's socket.
@@ -185,13 +193,7 @@ struct ConnectionRecoveryTests {
     @Test("a revoked login is never recovered; an expired token is refused and the session waits for a fresh one")
     func revokedAndRefused() async throws {
         try await TestApp.live(on: .sqliteFile) { port, api in
-            let ann = try await api.register("ann")
-            let ben = try await api.register("ben")
-            let direct = try await api.conversationID(ann, with: ben)
-            let benPhone = try await SocketIOTestClient.connect(port: port, auth: ["token": ben.accessToken])
-            _ = try await api.send(ann, direct, "one")
-            _ = try await benPhone.event("message:new")
-            try await Self.drop(benPhone)
+            let (ann, ben, direct, benPhone) = try await Self.benDroppedAfterOne(port: port, api: api)
             _ = try await api.send(ann, direct, "missed")
 
             // A bad token is refused; the session is still there for the right one.
@@ -217,13 +219,7 @@ struct ConnectionRecoveryTests {
     @Test("beyond the window a socket is new and catches up over REST; CHATONE_RECOVERY_WINDOW=0 turns recovery off")
     func windowAndOff() async throws {
         try await TestApp.live(on: .sqliteFile, configure: { $0.recoveryWindow = 0.3 }) { port, api in
-            let ann = try await api.register("ann")
-            let ben = try await api.register("ben")
-            let direct = try await api.conversationID(ann, with: ben)
-            let benPhone = try await SocketIOTestClient.connect(port: port, auth: ["token": ben.accessToken])
-            _ = try await api.send(ann, direct, "one")
-            _ = try await benPhone.event("message:new")
-            try await Self.drop(benPhone)
+            let (ann, ben, direct, benPhone) = try await Self.benDroppedAfterOne(port: port, api: api)
             _ = try await api.send(ann, direct, "missed")
             try await Task.sleep(for: .milliseconds(500))
             let late = try await SocketIOTestClient.connect(port: port, auth: await benPhone.recoveryAuth(token: ben.accessToken))

@@ -14,7 +14,8 @@ import SQLKit
 /// - Search is the engine's own full-text index. SQLite: an FTS5 table without a copy of the text
 ///   (`content=''`, `contentless_delete=1`) keyed by the message id and kept current by triggers, so no code
 ///   path that writes messages can forget it; `unicode61` splits words at anything that is not a letter, mark
-///   or digit (any script) and folds case and diacritics. MariaDB/MySQL: an InnoDB `FULLTEXT` index on
+///   or digit (any script) and folds case and diacritics; `prefix='1 2 3'` adds indexes of every word's first one, two
+///   and three characters, so the short prefixes a user types ("h", "ha", "har") are lookups, not scans of every word. MariaDB/MySQL: an InnoDB `FULLTEXT` index on
 ///   `content`, which InnoDB keeps current itself (see docs/search.md for its token-size and stopword settings).
 enum MessageFeaturesSchema {
     static let migration = Migration(version: 3, name: "replies, edits, deletes, reactions, blocks, search") { db, flavor in
@@ -53,7 +54,7 @@ enum MessageFeaturesSchema {
             try await db.raw(
                 """
                 CREATE VIRTUAL TABLE messages_fts USING fts5(
-                    content, content='', contentless_delete=1, tokenize='unicode61 remove_diacritics 2')
+                    content, content='', contentless_delete=1, tokenize='unicode61 remove_diacritics 2', prefix='1 2 3')
                 """
             ).run()
             try await db.raw(

@@ -92,9 +92,10 @@ extension SQLChatStore {
         switch backend.flavor {
         case .sqlite:
             // FTS5 walks its matches newest id first and stops at the limit; `"term"` is one whole word (quoted,
-            // so no word can be read as an operator), `"term"*` a prefix.
+            // so no word can be read as an operator), `"term"*` a prefix (served by the table's 2- and 3-character
+            // prefix indexes when that short).
             var match = search.terms.dropLast().map { "\"\($0)\"" }
-            match.append("\"\(search.terms[search.terms.count - 1])\"*")
+            match.append("\"\(search.terms[search.terms.count - 1])\"" + (search.prefixesLastTerm ? "*" : ""))
             var sql: SQLQueryString = """
                 SELECT \(unsafeRaw: Columns.message) FROM messages_fts JOIN messages msg ON msg.id = messages_fts.rowid
                 WHERE messages_fts MATCH \(bind: match.joined(separator: " ")) AND msg.deleted_at IS NULL
@@ -108,7 +109,7 @@ extension SQLChatStore {
             // Boolean mode: every word required (`+`), the last one also as a prefix (`*`). Terms are letters,
             // marks and digits only (Validator.searchTerms), so none can carry an operator.
             var against = search.terms.dropLast().map { "+\($0)" }
-            against.append("+\(search.terms[search.terms.count - 1])*")
+            against.append("+\(search.terms[search.terms.count - 1])" + (search.prefixesLastTerm ? "*" : ""))
             var sql: SQLQueryString = """
                 SELECT \(unsafeRaw: Columns.message) FROM messages msg
                 WHERE MATCH (msg.content) AGAINST (\(bind: against.joined(separator: " ")) IN BOOLEAN MODE) AND msg.deleted_at IS NULL

@@ -302,6 +302,15 @@ def test_blocked_users_do_not_see_each_others_presence(server, devices):
                 if member["id"] == other.id:
                     assert member["online"] is False and member["lastSeenAt"] is None
     assert server.api("GET", f"/api/v1/users/{bob.id}", carol.token)["online"] is True
+    # A group they are both added to: each one's conversation:new shows the other offline, carol as she is.
+    group = server.api("POST", "/api/v1/conversations", carol.token,
+                       {"type": "group", "title": "all three", "memberIds": [alice.id, bob.id]})
+    for device, viewer, other in ((a1, alice, bob), (b1, bob, alice)):
+        announced = device.wait_for("conversation:new", lambda c: c["id"] == group["id"])
+        members = {m["id"]: m for m in announced["members"]}
+        assert members[other.id]["online"] is False and members[other.id]["lastSeenAt"] is None, viewer.username
+        assert members[carol.id]["online"] is True
+    assert {m["id"]: m["online"] for m in group["members"]} == {alice.id: True, bob.id: True, carol.id: True}
     b1.close()
     c1.wait_for("presence:update", lambda p: p["userId"] == bob.id and not p["online"], timeout=WAIT * 2)
     a1.assert_no("presence:update", lambda p: p["userId"] == bob.id, within=0.3)
