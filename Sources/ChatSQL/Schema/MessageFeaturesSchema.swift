@@ -17,6 +17,7 @@ import SQLKit
 ///   or digit (any script) and folds case and diacritics; `prefix='1 2 3'` adds indexes of every word's first one, two
 ///   and three characters, so the short prefixes a user types ("h", "ha", "har") are lookups, not scans of every word. MariaDB/MySQL: an InnoDB `FULLTEXT` index on
 ///   `content`, which InnoDB keeps current itself (see docs/search.md for its token-size and stopword settings).
+///   PostgreSQL: a GIN expression index over the accent-folded text (``PostgresSearchSchema``).
 enum MessageFeaturesSchema {
     static let migration = Migration(version: 3, name: "replies, edits, deletes, reactions, blocks, search") { db, flavor in
         // One column per statement: SQLite's ALTER TABLE adds one at a time. Nullable, so nothing is rewritten.
@@ -84,8 +85,7 @@ enum MessageFeaturesSchema {
         case .mysql:
             try await db.raw("ALTER TABLE messages ADD FULLTEXT INDEX messages_content_fts (content)").run()
         case .postgres:
-            // The 'simple' configuration: words lower-cased, no stemming and no stop words, whatever the language.
-            try await db.raw("CREATE INDEX messages_content_fts ON messages USING GIN (to_tsvector('simple', content))").run()
+            try await PostgresSearchSchema.create(on: db)
         }
     }
 }
