@@ -1,21 +1,26 @@
 #!/usr/bin/env bash
-# ChatOne's one test command: every Swift test (SQLite and a real MariaDB), then the end-to-end tests with real
-# clients from PyPI (Socket.IO protocol and interop, chat over SQLite and over MariaDB), then schemathesis against the
-# OpenAPI document (over SQLite and over MariaDB), then the web client: its Socket.IO module under Node and the page
-# itself in Debian's chromium, driven by Playwright.
+# ChatOne's one test command: every Swift test (SQLite, a real MariaDB and a real PostgreSQL), then the end-to-end
+# tests with real clients from PyPI (Socket.IO protocol and interop, chat over SQLite, MariaDB and PostgreSQL side by
+# side, a three-node cluster behind HAProxy), then schemathesis against the OpenAPI document (over the three
+# databases, side by side), then the web client: its Socket.IO module under Node and the page itself in Debian's
+# chromium, driven by Playwright.
 #
-# It installs what it needs when missing (Debian and PyPI packages), starts a private MariaDB and stops it again,
-# and removes everything it made, also when tests fail. The last line is "N passed, M failed".
+# It installs what it needs when missing (Debian and PyPI packages), starts a private MariaDB and a private PostgreSQL
+# and stops them again, and removes everything it made, also when tests fail. The last line is "N passed, M failed".
 set -uo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 work=$(mktemp -d "${TMPDIR:-/tmp}/chatone-test.XXXXXX")
 mariadb_dir="$work/mariadb"
+postgres_dir="$work/postgres"
+# PostgreSQL runs as the `postgres` user, which must be able to enter the work directory.
+chmod 711 "$work"
 log() { printf '\n==> %s\n' "$*"; }
 
 cleanup() {
     [ -d "$mariadb_dir" ] && scripts/mariadb.sh stop "$mariadb_dir" >/dev/null 2>&1
+    [ -d "$postgres_dir" ] && scripts/postgres.sh stop "$postgres_dir" >/dev/null 2>&1
     rm -rf "$work"
 }
 trap cleanup EXIT
@@ -25,6 +30,7 @@ trap 'exit 130' INT TERM
 missing=()
 dpkg -s libmariadb-dev >/dev/null 2>&1 || missing+=(libmariadb-dev)
 dpkg -s mariadb-server >/dev/null 2>&1 || missing+=(mariadb-server)
+dpkg -s postgresql >/dev/null 2>&1 || missing+=(postgresql)
 dpkg -s libsqlite3-dev >/dev/null 2>&1 || missing+=(libsqlite3-dev)
 command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
 # strace: the crash tests show with it that every ack follows a sync of SQLite's WAL.
@@ -57,12 +63,23 @@ fi
 
 free_port() { "$venv/bin/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
-# --- A private MariaDB for this run.
-log "starting MariaDB"
-mysql_url=$(scripts/mariadb.sh start "$mariadb_dir" "$(free_port)" | tail -n 1)
+# --- A private MariaDB and a private PostgreSQL for this run, started side by side.
+log "starting MariaDB and PostgreSQL"
+scripts/mariadb.sh start "$mariadb_dir" "$(free_port)" >"$work/mariadb.url" 2>"$work/mariadb.log" &
+mariadb_pid=$!
+scripts/postgres.sh start "$postgres_dir" "$(free_port)" >"$work/postgres.url" 2>"$work/postgres.log" &
+postgres_pid=$!
+wait "$mariadb_pid"
+wait "$postgres_pid"
+mysql_url=$(tail -n 1 "$work/mariadb.url")
 case "$mysql_url" in
     mysql://*) export CHATONE_TEST_MYSQL_URL="$mysql_url" ;;
-    *) echo "MariaDB did not start"; exit 1 ;;
+    *) cat "$work/mariadb.log"; echo "MariaDB did not start"; exit 1 ;;
+esac
+postgres_url=$(tail -n 1 "$work/postgres.url")
+case "$postgres_url" in
+    postgres://*) export CHATONE_TEST_POSTGRES_URL="$postgres_url" CHATONE_TEST_POSTGRES_CA="$postgres_dir/tls/ca.pem" ;;
+    *) cat "$work/postgres.log"; echo "PostgreSQL did not start"; exit 1 ;;
 esac
 
 passed=0
@@ -70,7 +87,7 @@ failed=0
 status=0
 count() { passed=$((passed + $1)); failed=$((failed + $2)); [ "$2" -eq 0 ] || status=1; }
 
-# --- Swift: build everything once, then run every suite (store and API suites run on SQLite and MariaDB).
+# --- Swift: build everything once, then run every suite (store and API suites run on SQLite, MariaDB and PostgreSQL).
 log "swift build --build-tests"
 if ! swift build --build-tests 2>&1 | tee "$work/build.log" | grep -E "error:|Compiling|Build complete" | grep -vE "^\[[0-9]+/[0-9]+\] Compiling" ; then :; fi
 if ! grep -q "Build complete" "$work/build.log"; then
@@ -99,14 +116,27 @@ else
     count $(( ${xc_total:-0} - ${xc_failed:-0} - ${xc_skipped:-0} )) "${xc_failed:-0}"
 fi
 
-# --- End-to-end: pytest over each area; chat runs once per database.
+# --- End-to-end: pytest over each area; chat runs once per database, the three side by side.
 run_pytest() {  # $1 label, $2 folder, rest: env assignments
+    start_pytest "$@"
+    finish_pytest "$1"
+}
+start_pytest() {  # the same arguments; runs in the background, output kept for finish_pytest
     local label=$1 dir=$2
     shift 2
+    : >"$work/pytest-$label.out"
     [ -d "$dir" ] && ls "$dir"/test_*.py >/dev/null 2>&1 || return 0
+    env "$@" "$venv/bin/python" -m pytest "$dir" -q -p no:cacheprovider --junitxml="$work/pytest-$label.xml" \
+        -o junit_family=xunit2 >"$work/pytest-$label.out" 2>&1 &
+    echo $! >"$work/pytest-$label.pid"
+}
+finish_pytest() {  # $1 label: waits for its run, shows its output and counts its results
+    local label=$1
+    [ -f "$work/pytest-$label.pid" ] || return 0
+    wait "$(cat "$work/pytest-$label.pid")"
     log "pytest $label"
+    cat "$work/pytest-$label.out"
     local xml="$work/pytest-$label.xml"
-    env "$@" "$venv/bin/python" -m pytest "$dir" -q -p no:cacheprovider --junitxml="$xml" -o junit_family=xunit2
     if [ -f "$xml" ]; then
         read -r p f < <("$venv/bin/python" - "$xml" <<'PY'
 import sys, xml.etree.ElementTree as ET
@@ -124,16 +154,27 @@ PY
     fi
 }
 run_pytest socketio Tests/interop/socketio
-run_pytest chat-sqlite Tests/interop/chat CHATONE_E2E_DATABASE=sqlite
-run_pytest chat-mariadb Tests/interop/chat CHATONE_E2E_DATABASE=mysql
+start_pytest chat-sqlite Tests/interop/chat CHATONE_E2E_DATABASE=sqlite
+start_pytest chat-mariadb Tests/interop/chat CHATONE_E2E_DATABASE=mysql
+start_pytest chat-postgres Tests/interop/chat CHATONE_E2E_DATABASE=postgres
+finish_pytest chat-sqlite
+finish_pytest chat-mariadb
+finish_pytest chat-postgres
 
-# --- Schemathesis: the REST API against its OpenAPI document, once per database; one count per operation and run.
-run_schemathesis() {  # $1 label, rest: env assignments
+# --- Schemathesis: the REST API against its OpenAPI document, once per database (side by side); one count per
+# operation and run.
+start_schemathesis() {  # $1 label, rest: env assignments
     local label=$1
     shift
+    env "$@" "$venv/bin/python" Tests/interop/schemathesis/run_schemathesis.py >"$work/schemathesis-$label.log" 2>&1 &
+    echo $! >"$work/schemathesis-$label.pid"
+}
+finish_schemathesis() {  # $1 label
+    local label=$1
+    wait "$(cat "$work/schemathesis-$label.pid")"
     log "schemathesis $label"
     local out="$work/schemathesis-$label.log"
-    env "$@" "$venv/bin/python" Tests/interop/schemathesis/run_schemathesis.py 2>&1 | tee "$out"
+    cat "$out"
     local line
     line=$(grep -E "^schemathesis: [0-9]+ operations passed, [0-9]+ failed$" "$out" | tail -n 1)
     if [ -n "$line" ]; then
@@ -142,8 +183,17 @@ run_schemathesis() {  # $1 label, rest: env assignments
         count 0 1
     fi
 }
-run_schemathesis sqlite CHATONE_E2E_DATABASE=sqlite
-run_schemathesis mariadb CHATONE_E2E_DATABASE=mysql
+# The cluster test (three nodes on PostgreSQL behind HAProxy, docs/scaling.md) runs beside them.
+dpkg -s haproxy >/dev/null 2>&1 || { apt-get install -y -q haproxy >>"$work/apt.log" 2>&1 ||
+    { apt-get update -q >>"$work/apt.log" 2>&1 && apt-get install -y -q haproxy >>"$work/apt.log" 2>&1; }; }
+start_pytest cluster Tests/interop/cluster
+start_schemathesis sqlite CHATONE_E2E_DATABASE=sqlite
+start_schemathesis mariadb CHATONE_E2E_DATABASE=mysql
+start_schemathesis postgres CHATONE_E2E_DATABASE=postgres
+finish_schemathesis sqlite
+finish_schemathesis mariadb
+finish_schemathesis postgres
+finish_pytest cluster
 
 # --- The web client: its Socket.IO module under Node's test runner (against socketio-conformance), then the page in
 # chromium through Playwright (screenshots in .build/artifacts/web).

@@ -199,6 +199,7 @@ struct MessageFeatureStoreTests {
             #expect(try await s.search(u[0], "東京タワー") == ["東京タワー 楽しみ"])
             #expect(try await s.search(u[0], "cafe") == ["Sure, the harbor café"], "diacritics fold")
             #expect(try await s.search(u[0], "!!!").isEmpty)
+            #expect(try await s.search(u[0], "dʼ ½ lunchʼ").isEmpty, "letters that fold to quotes or slashes stay words, never query syntax")
             #expect(try await s.search(u[0], "h").count == 2, "a one-letter last word is a prefix too")
             #expect(try await s.search(u[0], "ha").count == 2, "two letters are a prefix")
             #expect(try await s.search(u[1], "secret") == ["harbour secret plans"])

@@ -8,8 +8,9 @@ import Testing
 /// ``TestApp/run(on:accessTTL:corsOrigins:configure:_:)``.
 ///
 /// Every database is new for the test and removed afterwards. MariaDB needs a server named by
-/// `CHATONE_TEST_MYSQL_URL`; without one its cases are cancelled, so they show as skipped, with a warning in the
-/// test's output (the console does not list cancelled cases of a parameterised test).
+/// `CHATONE_TEST_MYSQL_URL`, PostgreSQL one named by `CHATONE_TEST_POSTGRES_URL`; without one their cases are
+/// cancelled, so they show as skipped, with a warning in the test's output (the console does not list cancelled
+/// cases of a parameterised test).
 public enum TestBackend: String, CaseIterable, Sendable, CustomTestStringConvertible {
     /// A SQLite file in a scratch directory: the production setup.
     case sqliteFile
@@ -17,16 +18,18 @@ public enum TestBackend: String, CaseIterable, Sendable, CustomTestStringConvert
     case sqliteMemory
     /// A scratch database on the MariaDB server named by `CHATONE_TEST_MYSQL_URL`.
     case mariadb
+    /// A scratch database on the PostgreSQL server named by `CHATONE_TEST_POSTGRES_URL`.
+    case postgres
 
     /// Every backend: for store and service tests.
     public static let all: [TestBackend] = allCases
     /// The backends a deployed server runs on: for tests of the whole server, where SQLite in memory would only
     /// repeat the file case.
-    public static let servers: [TestBackend] = [.sqliteFile, .mariadb]
+    public static let servers: [TestBackend] = [.sqliteFile, .mariadb, .postgres]
 
     public var testDescription: String { rawValue }
 
-    public var isSQLite: Bool { self != .mariadb }
+    public var isSQLite: Bool { self == .sqliteFile || self == .sqliteMemory }
 
     /// A quiet logger for databases and servers under test.
     public static let logger: Logger = {
@@ -36,7 +39,7 @@ public enum TestBackend: String, CaseIterable, Sendable, CustomTestStringConvert
     }()
 
     /// Creates a fresh, empty database, runs `body` with its URL, and removes the database afterwards, also on
-    /// failure. On MariaDB without a server, records a warning and cancels the test case.
+    /// failure. On MariaDB or PostgreSQL without a server, records a warning and cancels the test case.
     public func withDatabaseURL<T>(_ body: (DatabaseURL) async throws -> T) async throws -> T {
         switch self {
         case .sqliteFile, .sqliteMemory:
@@ -50,6 +53,12 @@ public enum TestBackend: String, CaseIterable, Sendable, CustomTestStringConvert
                 try Test.cancel(Comment(rawValue: MySQLTestServer.skipMessage))
             }
             return try await MySQLTestServer.withScratchDatabase { url in try await body(try DatabaseURL(parsing: url)) }
+        case .postgres:
+            guard PostgresTestServer.url != nil else {
+                Issue.record(Comment(rawValue: PostgresTestServer.skipMessage), severity: .warning)
+                try Test.cancel(Comment(rawValue: PostgresTestServer.skipMessage))
+            }
+            return try await PostgresTestServer.withScratchDatabase { url in try await body(try DatabaseURL(parsing: url)) }
         }
     }
 }

@@ -20,6 +20,9 @@ import Synchronization
 public final class PresenceService: Sendable {
     /// Receives each change and the ids of the users who should hear about it (never the user themself).
     public typealias Publisher = @Sendable (PresenceChange, [Int64]) async -> Void
+    /// In a cluster: records this node's change in the shared table and answers whether it is a crossing for the
+    /// whole cluster (the user's first socket on any node, or their last one gone); only those are announced.
+    public typealias Arbiter = @Sendable (PresenceChange) async throws -> Bool
 
     private struct State {
         var connections: [Int64: Int] = [:]
@@ -32,6 +35,8 @@ public final class PresenceService: Sendable {
         var queued: [Int64: Int] = [:]
         var nextToken: UInt64 = 0
         var publisher: Publisher?
+        var arbiter: Arbiter?
+        var onlineElsewhere: (@Sendable (Int64) -> Bool)?
     }
 
     private let store: any ChatStore
@@ -51,10 +56,25 @@ public final class PresenceService: Sendable {
         state.withLock { $0.publisher = publisher }
     }
 
+    /// Joins a cluster: changes are announced only when `arbiter` says they cross for the whole cluster, and a user
+    /// with sockets on other live nodes (`onlineElsewhere`) counts as online here too.
+    public func setCluster(arbiter: @escaping Arbiter, onlineElsewhere: @escaping @Sendable (Int64) -> Bool) {
+        state.withLock {
+            $0.arbiter = arbiter
+            $0.onlineElsewhere = onlineElsewhere
+        }
+    }
+
     /// Whether the user has at least one live connection right now, or lost their last one less than the grace ago
-    /// (what contacts were last told).
+    /// (what contacts were last told), here or, in a cluster, on another live node.
     public func isOnline(_ userID: Int64) -> Bool {
-        state.withLock { ($0.connections[userID] ?? 0) > 0 || $0.leaving[userID] != nil }
+        let (local, elsewhere) = state.withLock { (($0.connections[userID] ?? 0) > 0 || $0.leaving[userID] != nil, $0.onlineElsewhere) }
+        return local || (elsewhere?(userID) ?? false)
+    }
+
+    /// Stores and announces a change this node did not count itself: in a cluster, the users of a node that died.
+    public func announce(_ change: PresenceChange) async {
+        await storeAndPublish(change, superseded: false)
     }
 
     /// The number of the user's live connections.
@@ -157,12 +177,25 @@ public final class PresenceService: Sendable {
     }
 
     private func follow(_ change: PresenceChange) async {
-        let metadata: Logger.Metadata = ["user.id": "\(change.userID)", "online": "\(change.online)"]
-        let superseded = state.withLock { state -> Bool in
+        let (superseded, arbiter) = state.withLock { state -> (Bool, Arbiter?) in
             let remaining = (state.queued[change.userID] ?? 1) - 1
             state.queued[change.userID] = remaining > 0 ? remaining : nil
-            return remaining > 0
+            return (remaining > 0, state.arbiter)
         }
+        if let arbiter {
+            do {
+                // Another node still holds (or already held) a socket of the user: nothing changed for contacts.
+                guard try await arbiter(change) else { return }
+            } catch {
+                logger.error(
+                    "cluster presence update failed", metadata: ["user.id": "\(change.userID)", "error": "\(String(reflecting: error))"])
+            }
+        }
+        await storeAndPublish(change, superseded: superseded)
+    }
+
+    private func storeAndPublish(_ change: PresenceChange, superseded: Bool) async {
+        let metadata: Logger.Metadata = ["user.id": "\(change.userID)", "online": "\(change.online)"]
         do {
             // A later change of this user is queued and will store a newer time: one write for both.
             if !superseded { try await store.setLastSeen(userID: change.userID, at: change.lastSeenAt) }

@@ -9,6 +9,8 @@ public enum ChatDatabase {
             return try await SQLiteBackend.open(path: path, synchronous: options.sqliteSynchronous, metrics: options.metrics, logger: logger)
         case .mysql(let url):
             return try await MySQLBackend.open(url: url, metrics: options.metrics, logger: logger)
+        case .postgres(let url):
+            return try await PostgresBackend.open(url: url, logger: logger)
         }
     }
 }

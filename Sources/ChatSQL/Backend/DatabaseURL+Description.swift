@@ -5,10 +5,14 @@ extension DatabaseURL: CustomStringConvertible {
     public var description: String {
         switch self {
         case .sqlite(let path): return "sqlite://\(path ?? ":memory:")"
-        case .mysql(let text):
-            guard var components = URLComponents(string: text), components.password != nil else { return text }
-            components.password = "***"
-            return components.string ?? "mysql://***"
+        case .mysql(let text): return Self.masked(text, fallback: "mysql://***")
+        case .postgres(let text): return Self.masked(text, fallback: "postgres://***")
         }
+    }
+
+    private static func masked(_ text: String, fallback: String) -> String {
+        guard var components = URLComponents(string: text), components.password != nil else { return text }
+        components.password = "***"
+        return components.string ?? fallback
     }
 }

@@ -7,8 +7,11 @@ public enum DatabaseURL: Sendable, Equatable {
     case sqlite(path: String?)
     /// A MySQL or MariaDB server (`mysql://…` or `mariadb://…`), kept whole for the driver to parse.
     case mysql(String)
+    /// A PostgreSQL server (`postgres://…` or `postgresql://…`), kept whole; ``PostgresURL`` parses it.
+    case postgres(String)
 
-    /// Accepts `sqlite://relative/or/absolute.sqlite`, `sqlite:///abs/path`, `sqlite://:memory:`, `mysql://…`, `mariadb://…`.
+    /// Accepts `sqlite://relative/or/absolute.sqlite`, `sqlite:///abs/path`, `sqlite://:memory:`, `mysql://…`,
+    /// `mariadb://…`, `postgres://…` and `postgresql://…`.
     public init(parsing text: String) throws {
         if text.hasPrefix("sqlite://") {
             let path = String(text.dropFirst("sqlite://".count))
@@ -16,8 +19,13 @@ public enum DatabaseURL: Sendable, Equatable {
             self = .sqlite(path: path == ":memory:" ? nil : path)
         } else if text.hasPrefix("mysql://") || text.hasPrefix("mariadb://") {
             self = .mysql(text)
+        } else if text.hasPrefix("postgres://") || text.hasPrefix("postgresql://") {
+            // Parsed now, so a malformed URL is a configuration error at start-up rather than at first connect.
+            _ = try PostgresURL(parsing: text)
+            self = .postgres(text)
         } else {
-            throw ChatError.validation("database URL must start with sqlite://, mysql:// or mariadb://", field: "databaseURL")
+            throw ChatError.validation(
+                "database URL must start with sqlite://, mysql://, mariadb://, postgres:// or postgresql://", field: "databaseURL")
         }
     }
 }

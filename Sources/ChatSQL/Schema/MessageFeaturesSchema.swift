@@ -17,6 +17,7 @@ import SQLKit
 ///   or digit (any script) and folds case and diacritics; `prefix='1 2 3'` adds indexes of every word's first one, two
 ///   and three characters, so the short prefixes a user types ("h", "ha", "har") are lookups, not scans of every word. MariaDB/MySQL: an InnoDB `FULLTEXT` index on
 ///   `content`, which InnoDB keeps current itself (see docs/search.md for its token-size and stopword settings).
+///   PostgreSQL: a GIN expression index over the accent-folded text (``PostgresSearchSchema``).
 enum MessageFeaturesSchema {
     static let migration = Migration(version: 3, name: "replies, edits, deletes, reactions, blocks, search") { db, flavor in
         // One column per statement: SQLite's ALTER TABLE adds one at a time. Nullable, so nothing is rewritten.
@@ -83,6 +84,8 @@ enum MessageFeaturesSchema {
             try await db.raw("INSERT INTO messages_fts (rowid, content) SELECT id, content FROM messages").run()
         case .mysql:
             try await db.raw("ALTER TABLE messages ADD FULLTEXT INDEX messages_content_fts (content)").run()
+        case .postgres:
+            try await PostgresSearchSchema.create(on: db)
         }
     }
 }

@@ -119,6 +119,22 @@ extension SQLChatStore {
             if let before = search.beforeID { sql += " AND msg.id < \(bind: before)" }
             sql += " ORDER BY msg.id DESC LIMIT \(literal: search.limit)"
             query = sql
+        case .postgres:
+            // Every word required (`&&`), the last one also as a prefix; each word becomes lexemes through
+            // chatone_search_term, never query syntax (PostgresSearchSchema). The expression matches the GIN index.
+            var sql: SQLQueryString = "SELECT \(unsafeRaw: Columns.message) FROM messages msg WHERE to_tsvector('simple', chatone_search_text(msg.content)) @@ ("
+            for (index, term) in search.terms.enumerated() {
+                let prefix = index == search.terms.count - 1 && search.prefixesLastTerm
+                sql += "\(unsafeRaw: index == 0 ? "" : " && ")chatone_search_term(\(bind: term), \(unsafeRaw: prefix ? "true" : "false"))"
+            }
+            sql += """
+                ) AND msg.deleted_at IS NULL
+                AND msg.conversation_id IN (SELECT conversation_id FROM conversation_members WHERE user_id = \(bind: search.userID))
+                """
+            if let conversationID = search.conversationID { sql += " AND msg.conversation_id = \(bind: conversationID)" }
+            if let before = search.beforeID { sql += " AND msg.id < \(bind: before)" }
+            sql += " ORDER BY msg.id DESC LIMIT \(literal: search.limit)"
+            query = sql
         }
         return try await backend.read { db in
             try await Self.withReactions(try await db.raw(query).all().map { try $0.decodeMessage() }, on: db)

@@ -40,7 +40,7 @@ extension SQLChatStore {
         }
         guard !created.isEmpty else { return planned }
         let (ids, locked) = (created, Array(conversations))
-        let lock = backend.flavor == .mysql ? " FOR UPDATE" : ""
+        let lock = backend.flavor == .sqlite ? "" : " FOR UPDATE"
         var lastError: any Error = error.underlying
         for attempt in 0..<3 {
             if attempt > 0 { try? await Task.sleep(for: .milliseconds(200 * attempt)) }

@@ -23,8 +23,8 @@ public func buildChatApplication(config: ServerConfig, logger: Logger) async thr
     io.addRoutes(to: router)
     var services: [any Service] = [
         ThreadPoolService(pool: chat.bcryptPool, name: "bcrypt", logger: logger),
-        DatabaseService(backend: chat.backend, presence: chat.presence, logger: logger), io,
-    ]
+        DatabaseService(backend: chat.backend, presence: chat.presence, logger: logger),
+    ] + (chat.cluster.map { [$0] } ?? []) + [io]
     if let address = config.metricsAddress {
         services.append(buildMetricsApplication(address: address, metrics: metrics, services: chat, io: io, logger: logger))
     }
@@ -67,7 +67,16 @@ func buildSocketServer(services: ChatServices, config: ServerConfig, logger: Log
     let io = SocketIOServer(configuration: configuration, logger: logger)
     ChatSocketGateway(services: services, logger: logger, quota: SocketQuota(limitPerUser: config.maxSocketsPerUser), metrics: metrics)
         .install(on: io.sockets)
-    services.realtime.emitter.attach(SocketIOBroadcaster(namespace: io.sockets, metrics: metrics))
+    let local = SocketIOBroadcaster(namespace: io.sockets, metrics: metrics)
+    if let cluster = services.cluster {
+        cluster.attach(
+            ClusterNode.Wiring(
+                store: services.store, local: local, sessions: services.sessionSockets, deliveries: services.realtime.deliveries,
+                presence: services.presence))
+        services.realtime.emitter.attach(ClusterBroadcaster(local: local, node: cluster))
+    } else {
+        services.realtime.emitter.attach(local)
+    }
     return io
 }
 

@@ -24,6 +24,8 @@ public struct ChatServices: Sendable {
     let realtime: RealtimeHub
     /// Sockets per login; told by ``AuthService`` about every revoked login, whose sockets it then disconnects.
     let sessionSockets: SessionSocketRegistry
+    /// This process as a node of a cluster: on PostgreSQL, always (a single node is a cluster of one).
+    let cluster: ClusterNode?
     /// The threads bcrypt runs on, started here; the application's ``ThreadPoolService`` shuts them down.
     let bcryptPool: NIOThreadPool
     /// bcrypt hashes running or waiting now (`chatone_bcrypt_queue_depth`).
@@ -44,7 +46,9 @@ public struct ChatServices: Sendable {
         do {
             try await Migrator(backend: backend, logger: logger).migrate()
             let store = SQLChatStore(backend: backend)
-            let ids = IDGenerator()
+            var cluster: ClusterNode?
+            if let postgres = backend as? PostgresBackend { cluster = try await ClusterNode.join(backend: postgres, logger: logger) }
+            let ids = cluster.map { IDGenerator(node: $0.nodeID) } ?? IDGenerator()
             let limits = RateLimits(config.rateLimits, metrics: metrics)
             let signer = try await AccessTokenSigner(secret: jwtSecret, timeToLive: config.accessTokenTTL)
             let hasher = PasswordHasher(
@@ -56,10 +60,17 @@ public struct ChatServices: Sendable {
                 logger: logger,
                 revokedEmitted: Counter(
                     label: "chatone_socket_events_emitted_total", dimensions: [("event", RealtimeEvent.sessionRevoked)], factory: metrics.factory))
-            auth.revocations.setObserver(sessionSockets)
+            auth.revocations.setObserver(cluster.map { ClusterRevocationObserver(local: sessionSockets, node: $0) } ?? sessionSockets)
             let conversations = ConversationService(store: store, ids: ids)
             let emitter = RealtimeEmitter(logger: logger)
+            var relay: ConversationDelivery.Relay?
+            if let node = cluster {
+                relay = { conversationID, revoked, restored in
+                    await node.relayMembership(conversationID: conversationID, revoked: revoked, restored: restored)
+                }
+            }
             let deliveries = ConversationDelivery(
+                relay: relay,
                 emit: { appended, memberIDs, exceptSocket in
                     await emitter.emit(RealtimeEvent.messageNew, encoded: APIMessage.encoded(appended), toUsers: memberIDs, exceptSocket: exceptSocket)
                 },
@@ -68,7 +79,11 @@ public struct ChatServices: Sendable {
             // senders resume; the senders' acks reuse the same bytes. Edits, deletes and reactions take the same
             // writer and delivery stage, so they keep the conversation's order.
             let appender = MessageAppender(
-                store: store, encode: APIMessage.encode, deliver: { await deliveries.deliver($0) },
+                store: store, encode: APIMessage.encode,
+                // In a cluster the node sequences them with what other nodes committed, and announces them.
+                deliver: { [cluster] batch in
+                    if let cluster { await cluster.deliverLocal(batch) } else { await deliveries.deliver(batch) }
+                },
                 deliverChange: { await deliveries.deliver(change: $0) }, metrics: metrics)
             let messages = MessageService(store: store, conversations: conversations, appender: appender, ids: ids, limits: limits)
             let presence = PresenceService(store: store, logger: logger, offlineGrace: .milliseconds(Int64(config.presenceGrace * 1000)))
@@ -81,7 +96,7 @@ public struct ChatServices: Sendable {
             return ChatServices(
                 store: store, backend: backend, auth: auth, users: UserService(store: store), conversations: conversations,
                 messages: messages, presence: presence, isOnline: { presence.isOnline($0) }, limits: limits, realtime: realtime,
-                sessionSockets: sessionSockets, bcryptPool: bcryptPool, bcryptQueueDepth: { hasher.queued },
+                sessionSockets: sessionSockets, cluster: cluster, bcryptPool: bcryptPool, bcryptQueueDepth: { hasher.queued },
                 memoryTrimmer: FreedMemoryTrimmer(pool: bcryptPool))
         } catch {
             try? await bcryptPool.shutdownGracefully()

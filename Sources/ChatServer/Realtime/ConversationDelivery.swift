@@ -10,11 +10,14 @@ import ChatCore
 actor ConversationDelivery {
     /// Sends one message to the sockets of `memberIDs`, except the socket `exceptSocket` (the sending one).
     typealias Emit = @Sendable (_ message: AppendedMessage, _ memberIDs: [Int64], _ exceptSocket: String?) async -> Void
+    /// In a cluster: tells the other nodes about a removal (`revoked`) or an addition (`restored`).
+    typealias Relay = @Sendable (_ conversationID: Int64, _ revoked: [Int64], _ restored: [Int64]) async -> Void
 
     /// Users removed from a conversation: filtered out of its later emits.
     private var revocations: ConversationRevocations
     private var inFlight = EmitsInFlight()
     private let emit: Emit
+    private let relay: Relay?
     /// Sends a change to a stored message (`message:updated`, `message:deleted`, `message:reactions`) to the sockets
     /// of `memberIDs`, every one of them (the changing socket included, so the user's other tabs agree).
     typealias EmitChange = @Sendable (_ change: MessageChange, _ memberIDs: [Int64]) async -> Void
@@ -23,9 +26,11 @@ actor ConversationDelivery {
     /// - Parameter revocationLifetime: how long a removal is remembered. Anything emitted later read its audience
     ///   after the removal committed, so this only has to outlast the emits already on their way, which take
     ///   milliseconds.
-    init(revocationLifetime: Duration = .seconds(20), emit: @escaping Emit, emitChange: EmitChange? = nil) {
+    /// - Parameter relay: in a cluster, relays removals and additions made here to the other nodes.
+    init(revocationLifetime: Duration = .seconds(20), relay: Relay? = nil, emit: @escaping Emit, emitChange: EmitChange? = nil) {
         self.emit = emit
         self.emitChange = emitChange
+        self.relay = relay
         self.revocations = ConversationRevocations(lifetime: revocationLifetime)
     }
 
@@ -56,17 +61,22 @@ actor ConversationDelivery {
 
     /// Stops the conversation's later emits from reaching `userIDs` (removed members), and returns only once the
     /// emits already under way in it have finished.
-    func revoke(_ userIDs: [Int64], from conversationID: Int64) async {
+    /// In a cluster the other nodes are told too (`relay`), and this returns once they have been.
+    func revoke(_ userIDs: [Int64], from conversationID: Int64, relay: Bool = true) async {
         guard !userIDs.isEmpty else { return }
         revocations.revoke(userIDs, from: conversationID)
         let pending = inFlight.running(in: conversationID)
-        guard !pending.isEmpty else { return }
-        await withCheckedContinuation { inFlight.wait(for: pending, in: conversationID, $0) }
+        if !pending.isEmpty {
+            await withCheckedContinuation { inFlight.wait(for: pending, in: conversationID, $0) }
+        }
+        if relay, let relayTo = self.relay { await relayTo(conversationID, userIDs, []) }
     }
 
-    /// Lets users added (back) to a conversation hear it again.
-    func restore(_ userIDs: [Int64], to conversationID: Int64) {
+    /// Lets users added (back) to a conversation hear it again (on every node of a cluster, with `relay`).
+    func restore(_ userIDs: [Int64], to conversationID: Int64, relay: Bool = true) async {
+        guard !userIDs.isEmpty else { return }
         revocations.restore(userIDs, to: conversationID)
+        if relay, let relayTo = self.relay { await relayTo(conversationID, [], userIDs) }
     }
 
     /// Sends an event about the conversation that is not a message (a read receipt, typing) to those of

@@ -1,8 +1,9 @@
 """Helpers of the end-to-end tests for ChatOne's real-time API: a real `chatone serve` and real python-socketio clients.
 
 The server binary comes from CHATONE_BIN (default: <repo>/.build/debug/chatone). The database is a fresh SQLite
-file per server, or, with CHATONE_E2E_DATABASE=mysql, a fresh database created on the server named by
-CHATONE_TEST_MYSQL_URL (mysql://user:password@host:port/db) and dropped again afterwards.
+file per server, or, with CHATONE_E2E_DATABASE=mysql (or postgres), a fresh database created on the server named by
+CHATONE_TEST_MYSQL_URL (mysql://user:password@host:port/db) or CHATONE_TEST_POSTGRES_URL
+(postgres://user:password@host:port/db) and dropped again afterwards.
 """
 
 from __future__ import annotations
@@ -98,6 +99,69 @@ class MySQLDatabases:
             pass
 
 
+class PostgresDatabases:
+    """Creates and drops uniquely named databases on the test PostgreSQL through `psql` (the role may create them)."""
+
+    def __init__(self, url: str):
+        parsed = urllib.parse.urlparse(url)
+        if parsed.scheme not in ("postgres", "postgresql") or not parsed.hostname:
+            raise RuntimeError("CHATONE_TEST_POSTGRES_URL is not a postgres:// URL")
+        self.url = url
+        self.scheme = parsed.scheme
+        self.user = urllib.parse.unquote(parsed.username or "postgres")
+        self.password = urllib.parse.unquote(parsed.password or "")
+        self.host = parsed.hostname
+        self.port = parsed.port or 5432
+        self.database = parsed.path.lstrip("/") or "postgres"
+        self.query = parsed.query
+        self.cli = shutil.which("psql")
+        if not self.cli:
+            raise RuntimeError("the psql command-line client is needed for CHATONE_E2E_DATABASE=postgres")
+
+    def _run(self, sql: str) -> None:
+        env = dict(os.environ, PGPASSWORD=self.password)  # keeps the password off the process list
+        subprocess.run(
+            [self.cli, "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", self.host, "-p", str(self.port), "-U", self.user,
+             "-d", self.database, "-c", sql],
+            env=env, check=True, capture_output=True, timeout=60,
+        )
+
+    def create(self) -> tuple[str, str]:
+        name = "chatone_e2e_" + uuid.uuid4().hex[:16]
+        self._run(f"CREATE DATABASE {name}")
+        auth = urllib.parse.quote(self.user, safe="")
+        if self.password:
+            auth += ":" + urllib.parse.quote(self.password, safe="")
+        url = f"{self.scheme}://{auth}@{self.host}:{self.port}/{name}"
+        if self.query:
+            url += "?" + self.query
+        return name, url
+
+    def drop(self, name: str) -> None:
+        try:
+            self._run(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        except Exception:  # a leftover database on a throw-away server is not worth failing a run for
+            pass
+
+
+def scratch_databases(kind: str = DATABASE) -> MySQLDatabases | PostgresDatabases | None:
+    """The database server for `kind` (CHATONE_E2E_DATABASE): None for SQLite, else a maker of fresh databases.
+    Raises RuntimeError when the server's URL is not set, ValueError for an unknown kind."""
+    if kind == "sqlite":
+        return None
+    if kind == "mysql":
+        url = os.environ.get("CHATONE_TEST_MYSQL_URL")
+        if not url:
+            raise RuntimeError("CHATONE_E2E_DATABASE=mysql needs CHATONE_TEST_MYSQL_URL")
+        return MySQLDatabases(url)
+    if kind == "postgres":
+        url = os.environ.get("CHATONE_TEST_POSTGRES_URL")
+        if not url:
+            raise RuntimeError("CHATONE_E2E_DATABASE=postgres needs CHATONE_TEST_POSTGRES_URL")
+        return PostgresDatabases(url)
+    raise ValueError(f"unknown CHATONE_E2E_DATABASE {kind!r}")
+
+
 # --------------------------------------------------------------------------------------------- server
 
 
@@ -105,25 +169,26 @@ class Server:
     """One `chatone serve` process on a free port with its own database."""
 
     def __init__(self, access_ttl: int | None = None, extra_env: dict[str, str] | None = None,
-                 wrapper: list[str] | None = None):
+                 wrapper: list[str] | None = None, database_url: str | None = None):
+        """`database_url`: a database to share with other servers (a cluster node); it is neither made nor dropped."""
         if not BIN.exists():
             pytest.fail(f"chatone binary not found at {BIN}; build it or set CHATONE_BIN", pytrace=False)
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.dir = Path(tempfile.mkdtemp(prefix="chatone-e2e-"))
         self.log_path = self.dir / "server.log"
-        self._mysql: MySQLDatabases | None = None
+        self._mysql: MySQLDatabases | PostgresDatabases | None = None
         self._mysql_name: str | None = None
-        if DATABASE == "mysql":
-            url = os.environ.get("CHATONE_TEST_MYSQL_URL")
-            if not url:
-                pytest.fail("CHATONE_E2E_DATABASE=mysql needs CHATONE_TEST_MYSQL_URL", pytrace=False)
-            self._mysql = MySQLDatabases(url)
+        try:
+            self._mysql = None if database_url else scratch_databases()
+        except (RuntimeError, ValueError) as error:
+            pytest.fail(str(error), pytrace=False)
+        if database_url:
+            pass
+        elif self._mysql:
             self._mysql_name, database_url = self._mysql.create()
-        elif DATABASE == "sqlite":
-            database_url = f"sqlite://{self.dir / 'chat.sqlite'}"
         else:
-            pytest.fail(f"unknown CHATONE_E2E_DATABASE {DATABASE!r}", pytrace=False)
+            database_url = f"sqlite://{self.dir / 'chat.sqlite'}"
         env = dict(os.environ)
         env.update(
             CHATONE_JWT_SECRET=JWT_SECRET,

@@ -171,6 +171,8 @@ def test_kill_9_loses_no_acked_message_and_reuses_no_seq():
         if DATABASE == "mysql":
             assert "innodb_flush_log_at_trx_commit" not in server.log(None), \
                 "the test MariaDB must sync its redo log at every commit (innodb_flush_log_at_trx_commit=1)"
+        if DATABASE == "postgres":
+            assert "fsync is" not in server.log(None), "the test PostgreSQL must flush its WAL at every commit (fsync=on)"
     finally:
         server.stop()
 
@@ -253,7 +255,7 @@ def traced_sends(synchronous: str, count: int) -> tuple[list[tuple[float, float,
     return sends, wal_syncs(trace)
 
 
-@pytest.mark.skipif(DATABASE != "sqlite", reason="the WAL sync is SQLite's; MariaDB syncs its redo log itself")
+@pytest.mark.skipif(DATABASE != "sqlite", reason="the WAL sync is SQLite's; MariaDB and PostgreSQL sync their logs themselves")
 def test_every_ack_follows_a_sync_of_the_wal():
     sends, syncs = traced_sends("full", 20)
     for sent, acked, seq in sends:
@@ -261,7 +263,7 @@ def test_every_ack_follows_a_sync_of_the_wal():
             f"message seq {seq}: no WAL sync between its send ({sent:.6f}) and its ack ({acked:.6f})"
 
 
-@pytest.mark.skipif(DATABASE != "sqlite", reason="the WAL sync is SQLite's; MariaDB syncs its redo log itself")
+@pytest.mark.skipif(DATABASE != "sqlite", reason="the WAL sync is SQLite's; MariaDB and PostgreSQL sync their logs themselves")
 def test_the_sync_check_sees_the_difference_with_synchronous_normal():
     sends, syncs = traced_sends("normal", 10)
     unsynced = [seq for sent, acked, seq in sends if not any(sent <= entry and done <= acked for entry, done in syncs)]

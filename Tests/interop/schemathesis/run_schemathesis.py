@@ -4,7 +4,8 @@ Sources/ChatServer/Resources/openapi.json.
 
 What it does:
   1. starts `chatone serve` on a free port with a fresh database: a SQLite file, or, with
-     CHATONE_E2E_DATABASE=mysql, a fresh database on the server of CHATONE_TEST_MYSQL_URL (the same choice, and the
+     CHATONE_E2E_DATABASE=mysql (or postgres), a fresh database on the server of CHATONE_TEST_MYSQL_URL (or
+     CHATONE_TEST_POSTGRES_URL) (the same choice, and the
      same helper, as Tests/interop/chat/chat_e2e.py);
   2. makes data so that ids exist: five users, a direct conversation, two groups, messages; and three users for the
      Sessions API, each with several logins (see "Logins" below);
@@ -58,7 +59,7 @@ import requests
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[2]
 sys.path.insert(0, str(REPO / "Tests" / "interop" / "chat"))
-from chat_e2e import RATE_LIMITS_OFF, MySQLDatabases, free_port  # noqa: E402  (the chat e2e tests' helpers)
+from chat_e2e import RATE_LIMITS_OFF, MySQLDatabases, PostgresDatabases, free_port, scratch_databases  # noqa: E402  (the chat e2e tests' helpers)
 
 BIN = Path(os.environ.get("CHATONE_BIN") or REPO / ".build" / "debug" / "chatone")
 DATABASE = os.environ.get("CHATONE_E2E_DATABASE", "sqlite").lower()
@@ -87,15 +88,12 @@ class Server:
         if not BIN.exists():
             raise SystemExit(f"chatone binary not found at {BIN}; build it or set CHATONE_BIN")
         self.dir = workdir
-        self.mysql: MySQLDatabases | None = None
+        self.mysql: MySQLDatabases | PostgresDatabases | None = None
         self.mysql_name: str | None = None
-        if DATABASE == "mysql":
-            url = os.environ.get("CHATONE_TEST_MYSQL_URL")
-            if not url:
-                raise SystemExit("CHATONE_E2E_DATABASE=mysql needs CHATONE_TEST_MYSQL_URL")
-            self.mysql = MySQLDatabases(url)
-        elif DATABASE != "sqlite":
-            raise SystemExit(f"unknown CHATONE_E2E_DATABASE {DATABASE!r}")
+        try:
+            self.mysql = scratch_databases(DATABASE)
+        except (RuntimeError, ValueError) as error:
+            raise SystemExit(str(error))
         self.process: subprocess.Popen | None = None
         self.log_path = self.dir / "server.log"
         self.rate_env_used = self._start(RATE_ENV) or self._start({})

@@ -1,0 +1,201 @@
+import ChatCore
+import ChatSQL
+import Foundation
+import Logging
+import NIOCore
+import ServiceLifecycle
+import SocketIO
+import Synchronization
+
+/// This process as one node of a cluster on PostgreSQL (docs/scaling.md).
+///
+/// - It holds a lease on a unique node id (the `cluster_nodes` table), renewed every ``heartbeat``; the id's 10 bits
+///   go into every id it makes, so ids never collide across nodes.
+/// - It listens on the bus (LISTEN/NOTIFY): messages other nodes committed are read from the database and delivered
+///   to this node's sockets in `seq` order (``MessageSequencer``); other real-time events, removals, revoked logins
+///   and presence are relayed as they are.
+/// - Presence: which node holds whose sockets is in `cluster_presence`; a user's first socket anywhere and last one
+///   gone are decided under the user's row lock, so each is announced once. A node whose lease ran out (it died) is
+///   reaped by the first live node to see it: its users that are on no other node go offline, announced once.
+final class ClusterNode: Service, Sendable {
+    static let heartbeat: Duration = .seconds(5)
+    static let lease: Duration = .seconds(15)
+    /// Oversized payloads are kept this long for every node to read.
+    static let payloadLifetime: Duration = .seconds(120)
+
+    struct Wiring: Sendable {
+        var store: any ChatStore
+        var local: any RealtimeBroadcaster
+        var sessions: any SessionRevocationObserver
+        var deliveries: ConversationDelivery
+        var presence: PresenceService
+    }
+
+    let nodeID: Int
+    let store: ClusterStore
+    let remote = RemotePresence()
+    private let bus: PostgresBus
+    private let logger: Logger
+    private let wiring = Mutex<(Wiring, sequencer: MessageSequencer)?>(nil)
+    /// Users a previous holder of this node id left online; announced offline once presence is wired.
+    private let inherited: [Int64]
+
+    /// Prepares the cluster tables and leases a node id.
+    static func join(backend: PostgresBackend, logger: Logger) async throws -> ClusterNode {
+        let store = ClusterStore(backend: backend)
+        try await store.prepare()
+        let nodeID = try await store.acquireNodeID(lease: lease)
+        let inherited = try await store.clearPresence(of: nodeID)
+        var logger = logger
+        logger[metadataKey: "node.id"] = "\(nodeID)"
+        logger.info("joined the cluster", metadata: ["node.id": "\(nodeID)"])
+        return ClusterNode(nodeID: nodeID, store: store, backend: backend, inherited: inherited, logger: logger)
+    }
+
+    private init(nodeID: Int, store: ClusterStore, backend: PostgresBackend, inherited: [Int64], logger: Logger) {
+        self.nodeID = nodeID
+        self.store = store
+        self.inherited = inherited
+        self.logger = logger
+        self.bus = PostgresBus(backend: backend, ids: IDGenerator(node: nodeID), logger: logger)
+    }
+
+    /// Connects the node to the services and the socket server it relays for.
+    func attach(_ wiring: Wiring) {
+        let sequencer = MessageSequencer(nodeID: nodeID, store: wiring.store, cluster: store, deliveries: wiring.deliveries, logger: logger)
+        self.wiring.withLock { $0 = (wiring, sequencer) }
+        let nodeID = nodeID
+        let store = store
+        wiring.presence.setCluster(
+            arbiter: { [self] change in
+                let crossing =
+                    change.online
+                    ? try await store.join(nodeID: nodeID, userID: change.userID) : try await store.leave(nodeID: nodeID, userID: change.userID)
+                await publish(ClusterMessage(kind: .presence, node: nodeID, user: change.userID, online: change.online))
+                return crossing
+            },
+            onlineElsewhere: { [remote] in remote.isOnline($0) })
+    }
+
+    /// Tells the other nodes about a removal (or an addition) made here, so it is final on every node.
+    func relayMembership(conversationID: Int64, revoked: [Int64], restored: [Int64]) async {
+        if !revoked.isEmpty { await publish(ClusterMessage(kind: .revoke, node: nodeID, users: revoked, conversation: conversationID)) }
+        if !restored.isEmpty { await publish(ClusterMessage(kind: .restore, node: nodeID, users: restored, conversation: conversationID)) }
+    }
+
+    /// Delivers this node's committed batch here, then tells the other nodes which ranges to read.
+    func deliverLocal(_ batch: [AppendedMessage]) async {
+        guard let sequencer = wiring.withLock({ $0?.sequencer }) else { return }
+        let ranges = await sequencer.deliverLocal(batch)
+        guard !ranges.isEmpty else { return }
+        await publish(ClusterMessage(kind: .messages, node: nodeID, ranges: ranges))
+    }
+
+    func publish(_ message: ClusterMessage) async {
+        do {
+            let data = try JSONEncoder().encode(message)
+            try await bus.publish(String(decoding: data, as: UTF8.self))
+        } catch {
+            logger.error("cluster bus: publish failed", metadata: ["kind": "\(message.kind.rawValue)", "error": "\(String(reflecting: error))"])
+        }
+    }
+
+    // MARK: Service
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown {
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { await self.listen() }
+                group.addTask { await self.beat() }
+                await group.waitForAll()
+            }
+        }
+        // Clean exit: the id is free again; the users' offline changes are announced by presence as it settles.
+        do {
+            _ = try await store.release(nodeID: nodeID)
+            await publish(ClusterMessage(kind: .left, node: nodeID))
+        } catch {
+            logger.warning("cluster: releasing the node id failed", metadata: ["error": "\(String(reflecting: error))"])
+        }
+    }
+
+    private func listen() async {
+        await bus.listen(
+            listening: { [self] in
+                // (Re)listening: whatever was announced meanwhile is read from the database.
+                do {
+                    remote.replace(with: try await store.onlineElsewhere(than: nodeID))
+                } catch {
+                    logger.error("cluster: reading presence failed", metadata: ["error": "\(String(reflecting: error))"])
+                }
+                await wiring.withLock({ $0?.sequencer })?.resync()
+            },
+            receive: { [self] text in await receive(text) })
+    }
+
+    private func beat() async {
+        if !inherited.isEmpty, let presence = wiring.withLock({ $0?.0.presence }) {
+            for userID in inherited { await presence.announce(PresenceChange(userID: userID, online: false, lastSeenAt: Date())) }
+        }
+        while !Task.isCancelled {
+            try? await Task.sleep(for: Self.heartbeat)
+            if Task.isCancelled { return }
+            do {
+                if try await !store.renew(nodeID: nodeID, lease: Self.lease) {
+                    logger.critical("cluster: this node's lease ran out (paused or cut off from the database for 15 s or more)")
+                }
+                try await reapDeadNodes()
+                try await store.prunePayloads(olderThan: Self.payloadLifetime)
+            } catch {
+                logger.error("cluster heartbeat failed", metadata: ["error": "\(String(reflecting: error))"])
+            }
+        }
+    }
+
+    private func reapDeadNodes() async throws {
+        let dead = try await store.expiredNodes().filter { $0 != nodeID }
+        guard !dead.isEmpty, let (wiring, sequencer) = wiring.withLock({ $0 }) else { return }
+        for node in dead {
+            remote.remove(node: node)
+            let offline = try await store.reap(nodeID: node)
+            if !offline.isEmpty {
+                logger.notice("cluster: node died; its users went offline", metadata: ["dead.node": "\(node)", "users": "\(offline.count)"])
+            }
+            let now = Date()
+            for userID in offline where !wiring.presence.isOnline(userID) {
+                await wiring.presence.announce(PresenceChange(userID: userID, online: false, lastSeenAt: now))
+            }
+        }
+        // It may have committed messages it never announced.
+        await sequencer.resync()
+    }
+
+    private func receive(_ text: String) async {
+        guard let message = try? JSONDecoder().decode(ClusterMessage.self, from: Data(text.utf8)) else {
+            logger.error("cluster bus: unreadable notification")
+            return
+        }
+        guard message.node != nodeID, let (wiring, sequencer) = wiring.withLock({ $0 }) else { return }
+        switch message.kind {
+        case .messages:
+            await sequencer.deliverRemote(message.ranges ?? [])
+        case .event:
+            guard let event = message.event, let users = message.users, let payload = message.payload else { return }
+            await wiring.local.emit(
+                event, .encoded(EncodedJSON(trusting: ByteBuffer(string: payload))), toUsers: users, exceptSocket: message.exceptSocket)
+        case .revoke:
+            guard let conversation = message.conversation, let users = message.users else { return }
+            await wiring.deliveries.revoke(users, from: conversation, relay: false)
+        case .restore:
+            guard let conversation = message.conversation, let users = message.users else { return }
+            await wiring.deliveries.restore(users, to: conversation, relay: false)
+        case .sessions:
+            wiring.sessions.sessionsRevoked(message.sessions ?? [])
+        case .presence:
+            guard let user = message.user, let online = message.online else { return }
+            remote.set(user, online: online, on: message.node)
+        case .left:
+            remote.remove(node: message.node)
+        }
+    }
+}

@@ -1,0 +1,166 @@
+import ChatCore
+import ChatSQL
+import Foundation
+import Logging
+
+/// Delivers each conversation's messages to this node's sockets in `seq` order, whichever node stored them.
+///
+/// It remembers, per conversation, the last `seq` it delivered here. Messages this node committed arrive from its
+/// appender (``deliverLocal(_:)``); messages other nodes committed arrive as ranges from the bus
+/// (``deliverRemote(_:)``) and are read from the database. Whenever the next message is not the one after the last
+/// delivered (a notification lost, reordered or not yet arrived), the missing range is read from the database
+/// first: the database is the log, a notification only a wake-up. One delivery runs at a time.
+actor MessageSequencer {
+    /// Conversations remembered at most; past it the oldest are forgotten and restart from their next notification.
+    static let capacity = 100_000
+    /// Messages per database read when catching up.
+    static let pageSize = 500
+
+    private var cursors: [Int64: Int64] = [:]
+    /// The highest `seq` announced per conversation: what there is to deliver once this node's own messages before it
+    /// have been delivered (with their origin).
+    private var known: [Int64: Int64] = [:]
+    private let nodeID: Int
+    private let started = Date()
+    private var busy = false
+    private var waiters: [CheckedContinuation<Void, Never>] = []
+    private let store: any ChatStore
+    private let cluster: ClusterStore
+    private let deliveries: ConversationDelivery
+    private let logger: Logger
+
+    init(nodeID: Int, store: any ChatStore, cluster: ClusterStore, deliveries: ConversationDelivery, logger: Logger) {
+        self.nodeID = nodeID
+        self.store = store
+        self.cluster = cluster
+        self.deliveries = deliveries
+        self.logger = logger
+    }
+
+    /// This node's own committed batch, in commit order. Returns the ranges to announce to the other nodes.
+    func deliverLocal(_ batch: [AppendedMessage]) async -> [[Int64]] {
+        await lock()
+        defer { unlock() }
+        var ranges: [Int64: (from: Int64, to: Int64)] = [:]
+        var order: [Int64] = []
+        var ready: [AppendedMessage] = []
+        for appended in batch {
+            let message = appended.message
+            let conversationID = message.conversationID
+            if ranges[conversationID] == nil { order.append(conversationID) }
+            ranges[conversationID] = (ranges[conversationID]?.from ?? message.seq, message.seq)
+            if let cursor = cursors[conversationID] {
+                if message.seq <= cursor { continue }
+                if message.seq > cursor + 1 {
+                    // Another node's messages came first and their notification has not arrived yet.
+                    await deliveries.deliver(ready)
+                    ready = []
+                    await catchUp(conversationID, from: cursor + 1, to: message.seq - 1)
+                }
+            }
+            ready.append(appended)
+            cursors[conversationID] = message.seq
+        }
+        await deliveries.deliver(ready)
+        // Other nodes' messages announced meanwhile waited for these; deliver them now.
+        for conversationID in order {
+            if let cursor = cursors[conversationID], let high = known[conversationID], high > cursor {
+                await catchUp(conversationID, from: cursor + 1, to: high)
+            }
+        }
+        trim()
+        return order.compactMap { id in ranges[id].map { [id, $0.from, $0.to] } }
+    }
+
+    /// Another node committed the messages `from...to` of each conversation.
+    func deliverRemote(_ ranges: [[Int64]]) async {
+        await lock()
+        defer { unlock() }
+        for range in ranges where range.count == 3 {
+            let (conversationID, from, to) = (range[0], range[1], range[2])
+            known[conversationID] = max(known[conversationID] ?? 0, to)
+            let start = cursors[conversationID].map { $0 + 1 } ?? from
+            guard to >= start else { continue }
+            await catchUp(conversationID, from: start, to: to)
+        }
+        trim()
+    }
+
+    /// Reads and delivers whatever every remembered conversation has past its cursor: after the LISTEN connection
+    /// was lost (notifications may have been missed) or a node died (it may have committed without announcing).
+    func resync() async {
+        await lock()
+        defer { unlock() }
+        let ids = Array(cursors.keys)
+        var start = 0
+        while start < ids.count {
+            let chunk = Array(ids[start..<min(start + 1000, ids.count)])
+            start += 1000
+            do {
+                for (id, last) in try await cluster.lastSeqs(chunk) {
+                    known[id] = max(known[id] ?? 0, last)
+                    if let cursor = cursors[id], last > cursor { await catchUp(id, from: cursor + 1, to: last) }
+                }
+            } catch {
+                logger.error("cluster: resync read failed", metadata: ["error": "\(String(reflecting: error))"])
+            }
+        }
+    }
+
+    /// Whether this process stored the message and its own delivery (with the sender's socket left out) is still to
+    /// come through ``deliverLocal(_:)``: its id carries this node's bits and it is younger than the process.
+    private func isOwnAndPending(_ message: Message) -> Bool {
+        Int((message.id >> 12) & 1023) == nodeID && message.createdAt >= started
+    }
+
+    /// Reads `from...to` of the conversation and delivers it with the members as they are now (removed members,
+    /// whose removal committed, are no longer among them). Stops before a message of this node's own: that one is
+    /// delivered by ``deliverLocal(_:)``, which then continues from it.
+    private func catchUp(_ conversationID: Int64, from: Int64, to: Int64) async {
+        var next = from
+        while next <= to {
+            do {
+                guard let members = try await store.memberIDs(conversationID: conversationID) else {
+                    cursors[conversationID] = nil
+                    return
+                }
+                let page = try await store.messages(
+                    conversationID: conversationID, range: .after(next - 1), limit: Int(min(to - next + 1, Int64(Self.pageSize))))
+                var messages = page.filter { $0.seq >= next && $0.seq <= to }
+                let own = messages.firstIndex(where: isOwnAndPending)
+                if let own { messages = Array(messages[..<own]) }
+                if let last = messages.last {
+                    await deliveries.deliver(messages.map { AppendedMessage(outcome: .created($0), memberIDs: members, origin: nil) })
+                    cursors[conversationID] = last.seq
+                    next = last.seq + 1
+                }
+                if own != nil || messages.isEmpty { return }
+            } catch {
+                logger.error(
+                    "cluster: reading messages to deliver failed",
+                    metadata: ["conversation.id": "\(conversationID)", "error": "\(String(reflecting: error))"])
+                return
+            }
+        }
+    }
+
+    private func trim() {
+        // Rarely reached; forgetting all is simplest and only costs the next notification's range being trusted.
+        if cursors.count > Self.capacity {
+            cursors.removeAll(keepingCapacity: true)
+            known.removeAll(keepingCapacity: true)
+        }
+    }
+
+    private func lock() async {
+        if !busy {
+            busy = true
+            return
+        }
+        await withCheckedContinuation { waiters.append($0) }
+    }
+
+    private func unlock() {
+        if waiters.isEmpty { busy = false } else { waiters.removeFirst().resume() }
+    }
+}
