@@ -70,11 +70,13 @@ let package = Package(
             ]
         ),
         // ChatOne's own load generator (docs/performance.md): REST over a tiny NIO HTTP/1.1 client, Socket.IO over
-        // HummingbirdWSClient; nothing beyond the package's existing dependencies.
+        // HummingbirdWSClient; nothing beyond the package's existing dependencies (SQLiteKit for P3's direct fill,
+        // whose bundled SQLite reads the server's schema where the system's `sqlite3` is too old).
         .executableTarget(
             name: "chatone-bench",
             dependencies: [
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "SQLiteKit", package: "sqlite-kit"),
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -21,7 +21,7 @@ struct HistoryWorkload: Sendable {
         if sqlFill {
             guard let path = target.databasePath else { throw BenchError.unexpected("--history-sql-fill needs --spawn (a SQLite file)") }
             let start = MonotonicClock.now()
-            try SQLHistoryFill(databasePath: path).fill(conversation: conversation, sender: reader.id, messages: messages)
+            try await SQLHistoryFill(databasePath: path).fill(conversation: conversation, sender: reader.id, messages: messages)
             fill = MonotonicClock.seconds(since: start)
             Console.line("  filled by SQL in \(fmt(fill, 1)) s")
         } else {

@@ -7,12 +7,16 @@ import Synchronization
 /// pushes back on the client); the task calls `resumeReading` once no more than `lowWatermark` wait. The session
 /// itself may suspend in `receive` (Socket.IO does while `maxPendingEvents` are queued), which holds the task and so
 /// fills this queue.
+///
+/// Pausing happens on the transport's event loop, resuming is asked for from the task: by the time a resume runs on the
+/// event loop, the queue may have filled and paused again. `resumeReading` therefore gets the pump and must check
+/// `isPaused` there, or reading would go on with the queue marked paused and nothing would stop it again.
 final class EngineIOInboundPump: Sendable {
     static let highWatermark = 8
     static let lowWatermark = 2
 
     private let session: EngineIOSocket
-    private let resumeReading: @Sendable () -> Void
+    private let resumeReading: @Sendable (EngineIOInboundPump) -> Void
     private let state = Mutex(State())
 
     private struct State {
@@ -24,7 +28,7 @@ final class EngineIOInboundPump: Sendable {
         var onDrained: (@Sendable () -> Void)?
     }
 
-    init(session: EngineIOSocket, resumeReading: @escaping @Sendable () -> Void) {
+    init(session: EngineIOSocket, resumeReading: @escaping @Sendable (EngineIOInboundPump) -> Void) {
         self.session = session
         self.resumeReading = resumeReading
     }
@@ -44,6 +48,11 @@ final class EngineIOInboundPump: Sendable {
         }
         if start { Task { await self.run() } }
         return pause
+    }
+
+    /// Whether the queue is full: the transport must not read until the pump asks it to resume.
+    var isPaused: Bool {
+        state.withLock { $0.paused && !$0.finished }
     }
 
     /// Calls `then` once every queued packet was handed over (at once when none waits).
@@ -81,7 +90,7 @@ final class EngineIOInboundPump: Sendable {
                 }
                 return (packet, false)
             }
-            if resume { resumeReading() }
+            if resume { resumeReading(self) }
             guard let packet else {
                 drained?()
                 return

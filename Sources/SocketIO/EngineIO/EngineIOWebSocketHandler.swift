@@ -286,8 +286,12 @@ final class EngineIOWebSocketHandler: ChannelInboundHandler, RemovableChannelHan
         } else {
             // Made with the first message, not with the socket: an idle socket does not need one.
             let channel = context.channel
-            pump = EngineIOInboundPump(session: session) {
-                channel.eventLoop.execute { try? channel.syncOptions?.setOption(ChannelOptions.autoRead, value: true) }
+            pump = EngineIOInboundPump(session: session) { pump in
+                channel.eventLoop.execute {
+                    // Filled and paused again since the resume was asked for: reading stays off.
+                    guard !pump.isPaused else { return }
+                    try? channel.syncOptions?.setOption(ChannelOptions.autoRead, value: true)
+                }
             }
             self.pump = pump
         }
