@@ -67,6 +67,48 @@ struct ChatSocketGatewayTests {
         }
     }
 
+    @Test(
+        "sends pipelined on one socket, more than its window, are stored in arrival order, each acked with its seq; retries among them are idempotent",
+        arguments: TestBackend.servers)
+    func pipelinedSends(_ backend: TestBackend) async throws {
+        try await TestApp.live(on: backend) { port, api in
+            let (ann, ben, conversation) = try await Self.twoUsersInAConversation(api)
+            let annSocket = try await SocketIOTestClient.connect(port: port, auth: ["token": ann.accessToken])
+            let benSocket = try await SocketIOTestClient.connect(port: port, auth: ["token": ben.accessToken])
+            let count = 40
+            var ids: [Int] = []
+            for n in 0..<count {
+                ids.append(try await annSocket.emitWithoutWaiting(
+                    "message:send", api.json(["conversationId": conversation, "content": "m\(n)", "clientMessageId": "p-\(n)"])))
+            }
+            // Three retries of earlier sends, pipelined behind them, and one bad send that fails alone.
+            var retries: [Int] = []
+            for n in [0, 7, 39] {
+                retries.append(try await annSocket.emitWithoutWaiting(
+                    "message:send", api.json(["conversationId": conversation, "content": "m\(n)", "clientMessageId": "p-\(n)"])))
+            }
+            let bad = try await annSocket.emitWithoutWaiting("message:send", api.json(["conversationId": conversation, "content": ""]))
+            for (n, id) in ids.enumerated() {
+                let ack = try await annSocket.ack(id)
+                #expect(ack["success"]?.bool == true, "\(ack)")
+                #expect(ack["data"]?["seq"]?.int == n + 1, "send \(n): \(ack)")
+                #expect(ack["data"]?["content"]?.string == "m\(n)")
+            }
+            for (n, id) in zip([0, 7, 39], retries) {
+                #expect(try await annSocket.ack(id)["data"]?["seq"]?.int == n + 1)
+            }
+            #expect(try await annSocket.ack(bad)["error"]?["code"]?.string == "VALIDATION_ERROR")
+            for n in 0..<count {
+                let message = try await benSocket.event("message:new")
+                #expect(message["seq"]?.int == n + 1)
+                #expect(message["content"]?.string == "m\(n)")
+            }
+            #expect(await !benSocket.receives("message:new", within: .milliseconds(300)))
+            await annSocket.close()
+            await benSocket.close()
+        }
+    }
+
     @Test("a bad payload is acked VALIDATION_ERROR and an unknown event NOT_FOUND; the socket stays usable", arguments: TestBackend.servers)
     func errors(_ backend: TestBackend) async throws {
         try await TestApp.live(on: backend) { port, api in

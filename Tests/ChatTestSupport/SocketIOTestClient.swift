@@ -83,6 +83,22 @@ public actor SocketIOTestClient {
         return ack.payload[0] ?? .null
     }
 
+    /// Emits `event` with one argument and an ack id, and returns that id at once without waiting for the answer, as
+    /// a client that pipelines does; ``ack(_:timeout:)`` reads the answer.
+    public func emitWithoutWaiting(_ event: String, _ payload: String) throws -> Int {
+        let id = nextAckID
+        nextAckID += 1
+        let name = String(decoding: try JSONEncoder().encode(event), as: UTF8.self)
+        connection.send("42\(id)[\(name),\(payload)]")
+        return id
+    }
+
+    /// The first argument of the ack with this id (of an ``emitWithoutWaiting(_:_:)``).
+    public func ack(_ id: Int, timeout: Duration = .seconds(10)) async throws -> JSON {
+        let ack = try await next(timeout: timeout, "ack \(id)") { $0.type == 3 && $0.ackID == id }
+        return ack.payload[0] ?? .null
+    }
+
     /// The first argument of the next `event` from the server.
     public func event(_ name: String, timeout: Duration = .seconds(10)) async throws -> JSON {
         let packet = try await next(timeout: timeout, "event \(name)") { $0.type == 2 && $0.payload[0]?.string == name }

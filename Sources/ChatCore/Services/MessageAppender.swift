@@ -1,5 +1,6 @@
 import Metrics
 import NIOCore
+import Synchronization
 
 /// The one path by which messages reach the store and then their audience.
 ///
@@ -10,7 +11,7 @@ import NIOCore
 /// lock, and only then do their senders resume. Storing and delivering are one pipeline: nothing re-reads
 /// membership, nothing re-orders, and no message can be stored without being handed to delivery.
 ///
-/// The pipeline has two stages. The writer (this actor) appends batch after batch; each committed batch goes to
+/// The pipeline has two stages. The writer (one task at a time) appends batch after batch; each committed batch goes to
 /// a delivery stage (one task, first in first out), which encodes its new messages, delivers them and resumes
 /// their senders. So the next batch is already being written, and synced, while the previous one is delivered,
 /// and commit order is kept because one task takes batches in the order they were committed.
@@ -18,10 +19,14 @@ import NIOCore
 /// Changes to stored messages (edits, deletes, reactions) take the same path (``change(_:)``): the writer commits
 /// them between batches and hands each to the same delivery stage, so `message:updated`, `message:deleted` and
 /// `message:reactions` reach every member in commit order with the conversation's `message:new`s.
-public actor MessageAppender {
+public final class MessageAppender: Sendable {
+    /// Receives a submitted draft's outcome, from the delivery stage, once the message is durably stored and handed
+    /// to delivery (or has failed).
+    public typealias Completion = @Sendable (Result<AppendedMessage, any Error>) -> Void
+
     private struct Pending {
         var draft: MessageDraft
-        var continuation: CheckedContinuation<AppendedMessage, any Error>
+        var completion: Completion
         /// When the send reached the queue: the start of its delivery latency.
         var enqueued: ContinuousClock.Instant
     }
@@ -39,13 +44,18 @@ public actor MessageAppender {
         var continuation: CheckedContinuation<MessageChange, any Error>
     }
 
+    /// What waits for the writer. Behind a mutex rather than in an actor, so that ``submit(_:completion:)`` queues a
+    /// draft synchronously: a caller that submits drafts one after the other gets them stored in that order without
+    /// waiting for each.
+    private struct Queue {
+        var drafts: [Pending] = []
+        var changes: [PendingChange] = []
+        var draining = false
+    }
+
     private let store: any ChatStore
     private let maxBatch: Int
-    private let deliver: Deliver?
-    private let encode: Encode?
-    private var queue: [Pending] = []
-    private var changes: [PendingChange] = []
-    private var draining = false
+    private let queue = Mutex(Queue())
     private let committed: AsyncStream<Committed>.Continuation
     private let metrics: ChatMetrics
 
@@ -58,7 +68,7 @@ public actor MessageAppender {
     /// A committed batch on its way to delivery: each draft's result and the sender waiting for it.
     private struct CommittedBatch: Sendable {
         var results: [Result<AppendedMessage, ChatError>]
-        var senders: [CheckedContinuation<AppendedMessage, any Error>]
+        var senders: [Completion]
         var enqueued: [ContinuousClock.Instant]
     }
 
@@ -69,8 +79,6 @@ public actor MessageAppender {
         self.store = store
         self.metrics = metrics
         self.maxBatch = maxBatch
-        self.encode = encode
-        self.deliver = deliver
         let (batches, committed) = AsyncStream.makeStream(of: Committed.self)
         self.committed = committed
         // Ends when the appender goes away (its continuation with it), after the batches already handed over.
@@ -95,12 +103,20 @@ public actor MessageAppender {
     /// member, no such conversation) throws ``ChatError`` for this draft alone.
     public func append(_ draft: MessageDraft) async throws -> AppendedMessage {
         try await withCheckedThrowingContinuation { continuation in
-            queue.append(Pending(draft: draft, continuation: continuation, enqueued: .now))
-            if !draining {
-                draining = true
-                Task { await self.drain() }
-            }
+            submit(draft) { continuation.resume(with: $0) }
         }
+    }
+
+    /// Queues the draft now and returns at once; `completion` hears its outcome, as ``append(_:)`` would return it,
+    /// from the delivery stage once it is durably stored and handed to delivery. Drafts submitted one after the other
+    /// are stored in that order (one connection's sends keep their order without waiting for each other's commit).
+    public func submit(_ draft: MessageDraft, completion: @escaping Completion) {
+        let pending = Pending(draft: draft, completion: completion, enqueued: .now)
+        let start = queue.withLock { queue -> Bool in
+            queue.drafts.append(pending)
+            return Self.startDraining(&queue)
+        }
+        if start { Task { await self.drain() } }
     }
 
     /// Runs a change to a stored message (`run` calls ``ChatStore/changeMessage(conversationID:seq:callerID:at:_:)``)
@@ -108,23 +124,34 @@ public actor MessageAppender {
     /// handed to delivery.
     public func change(_ run: @escaping @Sendable () async throws -> MessageChange) async throws -> MessageChange {
         try await withCheckedThrowingContinuation { continuation in
-            changes.append(PendingChange(run: run, continuation: continuation))
-            if !draining {
-                draining = true
-                Task { await self.drain() }
+            let start = queue.withLock { queue -> Bool in
+                queue.changes.append(PendingChange(run: run, continuation: continuation))
+                return Self.startDraining(&queue)
             }
+            if start { Task { await self.drain() } }
         }
     }
 
+    /// Whether the caller must start the writer (it is not running).
+    private static func startDraining(_ queue: inout Queue) -> Bool {
+        guard !queue.draining else { return false }
+        queue.draining = true
+        return true
+    }
+
+    /// The writer: one batch of drafts, then one change, until nothing waits. Only one runs at a time.
     private func drain() async {
-        while !queue.isEmpty || !changes.isEmpty {
-            if !queue.isEmpty {
-                let batch = Array(queue.prefix(maxBatch))
-                queue.removeFirst(batch.count)
-                await write(batch)
+        while true {
+            let (batch, change) = queue.withLock { queue -> ([Pending], PendingChange?) in
+                let batch = Array(queue.drafts.prefix(maxBatch))
+                queue.drafts.removeFirst(batch.count)
+                let change = queue.changes.isEmpty ? nil : queue.changes.removeFirst()
+                if batch.isEmpty, change == nil { queue.draining = false }
+                return (batch, change)
             }
-            if !changes.isEmpty {
-                let change = changes.removeFirst()
+            if batch.isEmpty, change == nil { return }
+            if !batch.isEmpty { await write(batch) }
+            if let change {
                 do {
                     committed.yield(.change(try await change.run(), change.continuation))
                 } catch {
@@ -132,7 +159,6 @@ public actor MessageAppender {
                 }
             }
         }
-        draining = false
     }
 
     private func write(_ batch: [Pending]) async {
@@ -145,10 +171,10 @@ public actor MessageAppender {
         } catch {
             // The transaction failed as a whole: nothing of it was stored, and every sender hears so. No retry here:
             // whether to send again is the client's call, and its clientMessageId makes that safe.
-            for pending in batch { pending.continuation.resume(throwing: error) }
+            for pending in batch { pending.completion(.failure(error)) }
             return
         }
-        committed.yield(.batch(CommittedBatch(results: results, senders: batch.map(\.continuation), enqueued: batch.map(\.enqueued))))
+        committed.yield(.batch(CommittedBatch(results: results, senders: batch.map(\.completion), enqueued: batch.map(\.enqueued))))
     }
 
     /// The delivery stage for one batch: encode its new messages once, deliver them, then answer the senders.
@@ -169,7 +195,7 @@ public actor MessageAppender {
             if !created.isEmpty { await deliver(created) }
         }
         recordDelivered(batch, results, metrics: metrics)
-        for (sender, result) in zip(batch.senders, results) { sender.resume(with: result.mapError { $0 as any Error }) }
+        for (sender, result) in zip(batch.senders, results) { sender(result.mapError { $0 as any Error }) }
     }
 
     /// Counts the batch's new messages and how long each took from the queue to its audience's connections.

@@ -28,14 +28,36 @@ public struct MessageService: Sendable {
     public func send(
         callerID: Int64, conversationID: Int64, content: String, clientMessageID: String?, replyToSeq: Int64? = nil, origin: String? = nil
     ) async throws -> AppendedMessage {
+        let draft = try draft(
+            callerID: callerID, conversationID: conversationID, content: content, clientMessageID: clientMessageID, replyToSeq: replyToSeq,
+            origin: origin)
+        return try await appender.append(draft)
+    }
+
+    /// As ``send(callerID:conversationID:content:clientMessageID:replyToSeq:origin:)``, but returns as soon as the
+    /// message is queued for the store: `completion` hears the outcome once it is durably stored and handed to
+    /// delivery. A caller that submits one message after another gets them stored in that order without waiting
+    /// for each commit. Validation and rate limits throw here, before anything is queued.
+    public func submit(
+        callerID: Int64, conversationID: Int64, content: String, clientMessageID: String?, replyToSeq: Int64? = nil, origin: String? = nil,
+        completion: @escaping MessageAppender.Completion
+    ) throws {
+        let draft = try draft(
+            callerID: callerID, conversationID: conversationID, content: content, clientMessageID: clientMessageID, replyToSeq: replyToSeq,
+            origin: origin)
+        appender.submit(draft, completion: completion)
+    }
+
+    private func draft(
+        callerID: Int64, conversationID: Int64, content: String, clientMessageID: String?, replyToSeq: Int64?, origin: String?
+    ) throws -> MessageDraft {
         let content = try Validator.content(content)
         let clientMessageID = try Validator.clientMessageID(clientMessageID)
         let replyToSeq = try replyToSeq.map { try Validator.messageSeq($0, field: "replyToSeq") }
         try limits.messagesPerUser.check(String(callerID))
-        let draft = MessageDraft(
+        return MessageDraft(
             id: ids.next(), conversationID: conversationID, senderID: callerID, content: content, clientMessageID: clientMessageID,
             replyToSeq: replyToSeq, createdAt: Date(), origin: origin)
-        return try await appender.append(draft)
     }
 
     /// A page of history in ascending `seq`. `hasMore` tells whether more exist in the direction asked; the

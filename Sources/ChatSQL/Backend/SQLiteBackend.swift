@@ -5,14 +5,15 @@ import SQLKit
 import SQLiteKit
 
 /// SQLite in WAL mode: one writer connection (SQLite allows one writer at a time anyway, and serialising here
-/// avoids busy retries) and a few reader connections that never block on it. Every libsqlite3 call runs on
-/// NIO's thread pool, never on an event loop.
+/// avoids busy retries) and a few reader connections that never block on it. No libsqlite3 call runs on an event
+/// loop: the writer has a thread of its own (``SQLiteExecutorThread``), on which each write transaction runs whole,
+/// with its statements prepared once and reused; readers run on NIO's thread pool.
 public final class SQLiteBackend: SQLBackend {
     public let flavor = SQLFlavor.sqlite
-    private let writer: ConnectionPool<SQLiteConnection>
-    private let readers: ConnectionPool<SQLiteConnection>
+    private let writer: ConnectionPool<SQLiteExecutorThread>
+    private let readers: ConnectionPool<SQLiteConnection>?
     private let readerCount: Int
-    private let sharesWriter: Bool
+    private let logger: Logger
 
     /// Opens the database at `path`, or a private in-memory one for `nil`.
     ///
@@ -22,29 +23,33 @@ public final class SQLiteBackend: SQLBackend {
         path: String?, readers readerCount: Int = 4, synchronous: SQLiteSynchronous = .full, metrics: ChatMetrics = .disabled,
         logger: Logger
     ) async throws -> SQLiteBackend {
-        let storage: SQLiteConnection.Storage = path.map { .file(path: $0) } ?? .memory
-        let writer = try await openConnection(storage, logger: logger)
-        try await configure(writer, isWriter: true, synchronous: synchronous)
+        let writer = try SQLiteExecutorThread(path: path, name: "chatone-sqlite-writer")
+        do {
+            try await configure(SQLiteThreadDatabase(thread: writer, logger: logger), isWriter: true, synchronous: synchronous)
+        } catch {
+            writer.stop()
+            throw error
+        }
         if synchronous != .full, path != nil {
             logger.warning(
                 "SQLite synchronous=\(synchronous.pragmaValue): acknowledged messages can be lost on an OS crash or power loss")
         }
         // An in-memory database is private to its connection, so there it is shared for reads too.
-        guard path != nil else { return SQLiteBackend(writer: writer, readers: [], metrics: metrics, logger: logger) }
+        guard let path else { return SQLiteBackend(writer: writer, readers: [], metrics: metrics, logger: logger) }
         var readers: [SQLiteConnection] = []
         for _ in 0..<readerCount {
-            let reader = try await openConnection(storage, logger: logger)
-            try await configure(reader, isWriter: false, synchronous: synchronous)
+            let reader = try await openConnection(.file(path: path), logger: logger)
+            try await configure(sql(reader), isWriter: false, synchronous: synchronous)
             readers.append(reader)
         }
         return SQLiteBackend(writer: writer, readers: readers, metrics: metrics, logger: logger)
     }
 
-    private init(writer: SQLiteConnection, readers: [SQLiteConnection], metrics: ChatMetrics, logger: Logger) {
+    private init(writer: SQLiteExecutorThread, readers: [SQLiteConnection], metrics: ChatMetrics, logger: Logger) {
         self.writer = ConnectionPool([writer], waits: metrics.poolWaits("sqlite_writer"))
-        self.sharesWriter = readers.isEmpty
-        self.readers = sharesWriter ? self.writer : ConnectionPool(readers, waits: metrics.poolWaits("sqlite_readers"))
+        self.readers = readers.isEmpty ? nil : ConnectionPool(readers, waits: metrics.poolWaits("sqlite_readers"))
         self.readerCount = readers.count
+        self.logger = logger
     }
 
     private static func openConnection(_ storage: SQLiteConnection.Storage, logger: Logger) async throws -> SQLiteConnection {
@@ -52,8 +57,7 @@ public final class SQLiteBackend: SQLBackend {
             storage: storage, threadPool: .singleton, logger: logger, on: MultiThreadedEventLoopGroup.singleton.any())
     }
 
-    private static func configure(_ connection: SQLiteConnection, isWriter: Bool, synchronous: SQLiteSynchronous) async throws {
-        let db = sql(connection)
+    private static func configure(_ db: any SQLDatabase, isWriter: Bool, synchronous: SQLiteSynchronous) async throws {
         if isWriter { try await db.raw("PRAGMA journal_mode = WAL").run() }
         try await db.raw("PRAGMA foreign_keys = ON").run()
         // Another process (say `chatone migrate`) may hold the write lock briefly; wait rather than fail.
@@ -69,12 +73,14 @@ public final class SQLiteBackend: SQLBackend {
     }
 
     public func read<T: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
-        try await readers.withConnection { try await body(Self.sql($0)) }
+        guard let readers else {
+            return try await onWriter { db in try await body(db) }
+        }
+        return try await readers.withConnection { try await body(Self.sql($0)) }
     }
 
     public func transaction<T: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
-        try await writer.withConnection { connection in
-            let db = Self.sql(connection)
+        try await onWriter { db in
             // IMMEDIATE takes the write lock up front, so a transaction never fails half-way on a lock upgrade.
             try await db.raw("BEGIN IMMEDIATE").run()
             do {
@@ -88,9 +94,22 @@ public final class SQLiteBackend: SQLBackend {
         }
     }
 
+    /// Runs `body` on the writer's own thread, which it has to itself until it returns: its statements run there
+    /// one after the other with no thread hop between them.
+    private func onWriter<T: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
+        let logger = self.logger
+        return try await writer.withConnection { thread in
+            try await withTaskExecutorPreference(thread) {
+                try await body(SQLiteThreadDatabase(thread: thread, logger: logger))
+            }
+        }
+    }
+
     public func shutdown() async {
-        var connections = await writer.drainAll(count: 1)
-        if !sharesWriter { connections += await readers.drainAll(count: readerCount) }
+        let threads = await writer.drainAll(count: 1)
+        var connections: [SQLiteConnection] = []
+        if let readers { connections = await readers.drainAll(count: readerCount) }
+        for thread in threads { thread.stop() }
         // Closed from a fresh task: shutdown often runs in a cancelled one, and a cancelled close would leave
         // the handle open (sqlite-nio asserts on that).
         await Task {

@@ -42,7 +42,7 @@ struct ChatSocketGateway: Sendable {
                 await body(event)
             }
         }
-        handle(RealtimeEvent.messageSend) { event in await SocketAck.respond(to: event, logger: logger, encoded: { try await send(event) }) }
+        handle(RealtimeEvent.messageSend) { event in await send(event) }
         handle(RealtimeEvent.messageEdit) { event in await SocketAck.respond(to: event, logger: logger) { try await edit(event) } }
         handle(RealtimeEvent.messageDelete) { event in await SocketAck.respond(to: event, logger: logger) { try await delete(event) } }
         handle(RealtimeEvent.messageRead) { event in await SocketAck.respond(to: event, logger: logger) { try await read(event) } }
@@ -116,7 +116,28 @@ struct ChatSocketGateway: Sendable {
 
     // MARK: Events
 
-    private func send(_ event: SocketIOEvent) async throws -> EncodedJSON {
+    /// Queues the message for the store and returns, so the socket's next events run while it is committed; the ack
+    /// is answered once it is stored and delivered (with the bytes every member's socket receives). The socket's
+    /// sends are stored in the order they arrived; at most ``SendWindow/limit`` wait unanswered.
+    private func send(_ event: SocketIOEvent) async {
+        guard let window = event.socket[SocketSession.Key.self]?.sends else {
+            return SocketAck.answer(event, with: .failure(ChatError.unauthorized()), logger: logger)
+        }
+        await window.acquire()
+        event.ack?.answerLater()
+        let logger = self.logger
+        do {
+            try await submit(event) { result in
+                SocketAck.answer(event, with: result.map { APIMessage.encoded($0) }, logger: logger)
+                window.release()
+            }
+        } catch {
+            SocketAck.answer(event, with: .failure(error), logger: logger)
+            window.release()
+        }
+    }
+
+    private func submit(_ event: SocketIOEvent, completion: @escaping MessageAppender.Completion) async throws {
         let caller = try callerID(event)
         let payload = try SocketAck.payload(SocketPayload.Send.self, of: event)
         let target: RealtimeHub.Target
@@ -126,10 +147,9 @@ struct ChatSocketGateway: Sendable {
         case (nil, nil): throw ChatError.validation("conversationId or toUserId is required", field: "conversationId")
         case (_?, _?): throw ChatError.validation("give conversationId or toUserId, not both", field: "toUserId")
         }
-        let appended = try await services.realtime.send(
+        try await services.realtime.submit(
             callerID: caller, to: target, content: payload.content, clientMessageID: payload.clientMessageId, replyToSeq: payload.replyToSeq?.value,
-            fromSocket: event.socket.id)
-        return APIMessage.encoded(appended)
+            fromSocket: event.socket.id, completion: completion)
     }
 
     /// The ack answers with the edited message; `message:updated` reaches every socket of every member, this one

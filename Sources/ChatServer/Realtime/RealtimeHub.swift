@@ -39,19 +39,35 @@ final class RealtimeHub: Sendable {
     func send(
         callerID: Int64, to target: Target, content: String, clientMessageID: String?, replyToSeq: Int64? = nil, fromSocket: String?
     ) async throws -> AppendedMessage {
-        let conversationID: Int64
+        let conversationID = try await conversationID(callerID: callerID, target: target, content: content, clientMessageID: clientMessageID)
+        return try await messages.send(
+            callerID: callerID, conversationID: conversationID, content: content, clientMessageID: clientMessageID, replyToSeq: replyToSeq,
+            origin: fromSocket)
+    }
+
+    /// As ``send(callerID:to:content:clientMessageID:replyToSeq:fromSocket:)``, but returns once the message is queued
+    /// for the store (after opening the direct conversation, when the target is a user); `completion` hears the
+    /// outcome. A socket's sends submitted one after the other keep their order without waiting for each commit.
+    func submit(
+        callerID: Int64, to target: Target, content: String, clientMessageID: String?, replyToSeq: Int64? = nil, fromSocket: String?,
+        completion: @escaping MessageAppender.Completion
+    ) async throws {
+        let conversationID = try await conversationID(callerID: callerID, target: target, content: content, clientMessageID: clientMessageID)
+        try messages.submit(
+            callerID: callerID, conversationID: conversationID, content: content, clientMessageID: clientMessageID, replyToSeq: replyToSeq,
+            origin: fromSocket, completion: completion)
+    }
+
+    private func conversationID(callerID: Int64, target: Target, content: String, clientMessageID: String?) async throws -> Int64 {
         switch target {
         case .conversation(let id):
-            conversationID = id
+            return id
         case .user(let otherID):
             // Checked before the conversation is opened, so a bad message never leaves an empty conversation behind.
             _ = try Validator.content(content)
             _ = try Validator.clientMessageID(clientMessageID)
-            conversationID = try await openDirect(callerID: callerID, otherUserID: otherID).view.conversation.id
+            return try await openDirect(callerID: callerID, otherUserID: otherID).view.conversation.id
         }
-        return try await messages.send(
-            callerID: callerID, conversationID: conversationID, content: content, clientMessageID: clientMessageID, replyToSeq: replyToSeq,
-            origin: fromSocket)
     }
 
     /// The direct conversation of two users, created on first contact; when this call created it, the other user

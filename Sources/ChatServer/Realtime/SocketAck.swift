@@ -16,10 +16,22 @@ enum SocketAck {
     /// As ``respond(to:logger:_:)``, for a body that returns its `data` as JSON bytes already: the envelope is put
     /// around them without encoding them again.
     static func respond(to event: SocketIOEvent, logger: Logger, encoded body: () async throws -> EncodedJSON) async {
-        let reply: JSONValue
+        let result: Result<EncodedJSON, any Error>
         do {
-            reply = .encoded(successEnvelope(around: try await body()))
+            result = .success(try await body())
         } catch {
+            result = .failure(error)
+        }
+        answer(event, with: result, logger: logger)
+    }
+
+    /// Answers the event's ack with a result worked out already (a send answered once its message is committed).
+    static func answer(_ event: SocketIOEvent, with result: Result<EncodedJSON, any Error>, logger: Logger) {
+        let reply: JSONValue
+        switch result {
+        case .success(let data):
+            reply = .encoded(successEnvelope(around: data))
+        case .failure(let error):
             let chatError = classify(error, event: event, logger: logger)
             if event.ack == nil {
                 logger.info(

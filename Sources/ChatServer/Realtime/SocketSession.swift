@@ -18,6 +18,8 @@ final class SocketSession: Sendable {
     }
 
     let userID: Int64
+    /// The socket's sends queued for the store and not answered yet.
+    let sends = SendWindow()
     /// This socket's place in the per-user socket limit.
     private let quotaTicket: SocketQuota.Ticket
     private let state: Mutex<State>

@@ -55,8 +55,13 @@ final class SocketIOClient: EngineIOSocketDelegate {
         var closed = false
         /// The server drains: no client packet is admitted any more.
         var shuttingDown = false
-        /// Waiting for the work queue to be idle (``drainAndClose()``).
+        /// Waiting for the work queue to be idle and every deferred answer sent (``drainAndClose()``).
         var idleWaiters: [CheckedContinuation<Void, Never>] = []
+        /// Acks whose handlers returned before answering them (``SocketIOAck/answerLater()``), not answered yet.
+        var deferredAnswers = 0
+
+        /// Nothing runs and nothing owed is still being worked out.
+        var isIdle: Bool { !draining && deferredAnswers == 0 }
         /// Set once the disconnect handlers ran after the connection closed.
         var finished = false
         var finishWaiters: [CheckedContinuation<Void, Never>] = []
@@ -228,6 +233,22 @@ final class SocketIOClient: EngineIOSocketDelegate {
         state.withLock { $0.acksAwaited -= 1 }
     }
 
+    /// A handler returned before answering its ack; the answer comes later.
+    func deferredAnswerStarted() {
+        state.withLock { $0.deferredAnswers += 1 }
+    }
+
+    /// A deferred answer was sent: a drain waiting for it may go on.
+    func deferredAnswerSent() {
+        let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
+            state.deferredAnswers -= 1
+            guard state.isIdle else { return [] }
+            defer { state.idleWaiters = [] }
+            return state.idleWaiters
+        }
+        for waiter in waiters { waiter.resume() }
+    }
+
     /// Queues internal work (never bounded, never dropped).
     private func start(_ work: Work) {
         let startDrain = state.withLock { state -> Bool in
@@ -246,6 +267,7 @@ final class SocketIOClient: EngineIOSocketDelegate {
             let (next, idleWaiters): (Work?, [CheckedContinuation<Void, Never>]) = state.withLock { state in
                 guard let work = state.work.popFirst() else {
                     state.draining = false
+                    guard state.isIdle else { return (nil, []) }
                     defer { state.idleWaiters = [] }
                     return (nil, state.idleWaiters)
                 }
@@ -300,8 +322,8 @@ final class SocketIOClient: EngineIOSocketDelegate {
     /// Ends the connection for a server that is going away, losing no answer it owes: client packets stop being
     /// admitted, those queued but not started are dropped (the client never got an answer to them, so it sends
     /// them again elsewhere), the one running finishes and its ack is queued, and only then is the connection
-    /// closed (a close the client sees as a transport close, so it reconnects). Returns once the disconnect
-    /// handlers have run.
+    /// closed (a close the client sees as a transport close, so it reconnects). Acks that handlers answer after
+    /// returning (``SocketIOAck/answerLater()``) are waited for too. Returns once the disconnect handlers have run.
     func drainAndClose() async {
         let roomWaiters = state.withLock { state in
             state.shuttingDown = true
@@ -310,7 +332,7 @@ final class SocketIOClient: EngineIOSocketDelegate {
         wakeRoomWaiters(roomWaiters)
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             let idle = state.withLock { state -> Bool in
-                if !state.draining { return true }
+                if state.isIdle { return true }
                 state.idleWaiters.append(continuation)
                 return false
             }
