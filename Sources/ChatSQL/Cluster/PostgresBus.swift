@@ -44,15 +44,30 @@ public final class PostgresBus: Sendable {
     /// Listens until the task is cancelled, handing each payload to `receive` in order (stored ones are read first).
     /// Each time a LISTEN is in place (at first, and again on a new connection after one broke) it calls
     /// `listening`, so the caller can read from the database whatever it may have missed before.
-    public func listen(listening: @escaping @Sendable () async -> Void, receive: @escaping @Sendable (String) async -> Void) async {
+    ///
+    /// With `lock`, the connection first takes that session-level advisory lock and holds it while it lives: other
+    /// processes tell from it, at once, whether this one is still there (a killed process's connection ends with it).
+    public func listen(
+        lock: (Int32, Int32)? = nil, listening: @escaping @Sendable () async -> Void, receive: @escaping @Sendable (String) async -> Void
+    ) async {
         while !Task.isCancelled {
             do {
-                try await backend.client.withConnection { connection in
-                    try await connection.listen(on: Self.channel) { notifications in
-                        await listening()
-                        for try await notification in notifications {
-                            await receive(try await self.resolve(notification.payload))
+                try await backend.client.withConnection { [logger] connection in
+                    // Never waits: should an earlier connection of this process still hold it, the process holds it.
+                    if let lock {
+                        _ = try await connection.query("SELECT pg_try_advisory_lock(\(lock.0), \(lock.1))", logger: logger)
+                    }
+                    do {
+                        try await connection.listen(on: Self.channel) { notifications in
+                            await listening()
+                            for try await notification in notifications {
+                                await receive(try await self.resolve(notification.payload))
+                            }
                         }
+                    } catch {
+                        // The connection may go back to the pool alive: it must not keep the lock there.
+                        if lock != nil { _ = try? await connection.query("SELECT pg_advisory_unlock_all()", logger: logger) }
+                        throw error
                     }
                 }
             } catch {

@@ -64,7 +64,9 @@ func buildSocketServer(services: ChatServices, config: ServerConfig, logger: Log
         retainsHandshakeAuth: false,
         connectionStateRecovery: config.recoveryWindow > 0
             ? SocketIORecoveryConfiguration(window: .seconds(config.recoveryWindow), maxEvents: config.recoveryMaxEvents) : nil)
-    let io = SocketIOServer(configuration: configuration, logger: logger)
+    // In a cluster, recovery keeps sessions in the database and offsets any node can read (ClusterRecoveryStore).
+    let clusterRecovery = configuration.connectionStateRecovery.flatMap { settings in services.cluster?.makeRecoveryStore(configuration: settings) }
+    let io = SocketIOServer(configuration: configuration, logger: logger, recoveryStore: clusterRecovery)
     ChatSocketGateway(services: services, logger: logger, quota: SocketQuota(limitPerUser: config.maxSocketsPerUser), metrics: metrics)
         .install(on: io.sockets)
     let local = SocketIOBroadcaster(namespace: io.sockets, metrics: metrics)
@@ -72,7 +74,7 @@ func buildSocketServer(services: ChatServices, config: ServerConfig, logger: Log
         cluster.attach(
             ClusterNode.Wiring(
                 store: services.store, local: local, sessions: services.sessionSockets, deliveries: services.realtime.deliveries,
-                presence: services.presence))
+                presence: services.presence, recovery: clusterRecovery))
         services.realtime.emitter.attach(ClusterBroadcaster(local: local, node: cluster))
     } else {
         services.realtime.emitter.attach(local)

@@ -30,9 +30,11 @@ struct ClusterMessage: Codable, Sendable, Equatable {
     var sessions: [Int64]? = nil
     var user: Int64? = nil
     var online: Bool? = nil
+    /// A conversation event's cluster-wide id: every node logs it for connection state recovery.
+    var eventID: Int64? = nil
 
     enum CodingKeys: String, CodingKey {
         case kind = "k", node = "n", ranges = "r", event = "ev", users = "u", exceptSocket = "x", payload = "p"
-        case conversation = "c", sessions = "s", user = "uid", online = "on"
+        case conversation = "c", sessions = "s", user = "uid", online = "on", eventID = "eid"
     }
 }

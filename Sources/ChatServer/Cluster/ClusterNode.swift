@@ -29,10 +29,17 @@ final class ClusterNode: Service, Sendable {
         var sessions: any SessionRevocationObserver
         var deliveries: ConversationDelivery
         var presence: PresenceService
+        /// Connection state recovery across nodes, when it is on.
+        var recovery: ClusterRecoveryStore?
     }
 
     let nodeID: Int
+    /// This process among all that ever held a node id: the second key of the advisory lock its LISTEN connection
+    /// holds, so other nodes see at once when it is gone (connection state recovery takes its sockets' sessions).
+    let instance: Int64
     let store: ClusterStore
+    private let backend: PostgresBackend
+    private let ids: IDGenerator
     let remote = RemotePresence()
     private let bus: PostgresBus
     private let logger: Logger
@@ -46,15 +53,21 @@ final class ClusterNode: Service, Sendable {
         try await store.prepare()
         let nodeID = try await store.acquireNodeID(lease: lease)
         let inherited = try await store.clearPresence(of: nodeID)
+        let instance = Int64(Int32.random(in: 1...Int32.max))
+        // Sessions an earlier holder of this id left live were dropped when it died.
+        try await ClusterRecoveryTables(backend: backend).markDropped(nodeID: nodeID, exceptInstance: instance)
         var logger = logger
         logger[metadataKey: "node.id"] = "\(nodeID)"
         logger.info("joined the cluster", metadata: ["node.id": "\(nodeID)"])
-        return ClusterNode(nodeID: nodeID, store: store, backend: backend, inherited: inherited, logger: logger)
+        return ClusterNode(nodeID: nodeID, instance: instance, store: store, backend: backend, inherited: inherited, logger: logger)
     }
 
-    private init(nodeID: Int, store: ClusterStore, backend: PostgresBackend, inherited: [Int64], logger: Logger) {
+    private init(nodeID: Int, instance: Int64, store: ClusterStore, backend: PostgresBackend, inherited: [Int64], logger: Logger) {
         self.nodeID = nodeID
+        self.instance = instance
         self.store = store
+        self.backend = backend
+        self.ids = IDGenerator(node: nodeID)
         self.inherited = inherited
         self.logger = logger
         self.bus = PostgresBus(backend: backend, ids: IDGenerator(node: nodeID), logger: logger)
@@ -62,8 +75,10 @@ final class ClusterNode: Service, Sendable {
 
     /// Connects the node to the services and the socket server it relays for.
     func attach(_ wiring: Wiring) {
-        let sequencer = MessageSequencer(nodeID: nodeID, store: wiring.store, cluster: store, deliveries: wiring.deliveries, logger: logger)
+        let sequencer = MessageSequencer(
+            nodeID: nodeID, store: wiring.store, cluster: store, deliveries: wiring.deliveries, recovery: wiring.recovery, logger: logger)
         self.wiring.withLock { $0 = (wiring, sequencer) }
+        wiring.recovery?.setCatchUp { conversations in await sequencer.catchUp(conversations: conversations) }
         let nodeID = nodeID
         let store = store
         wiring.presence.setCluster(
@@ -75,6 +90,22 @@ final class ClusterNode: Service, Sendable {
                 return crossing
             },
             onlineElsewhere: { [remote] in remote.isOnline($0) })
+    }
+
+    /// The recovery store of this node: sessions in the database, offsets every node can read.
+    func makeRecoveryStore(configuration: SocketIORecoveryConfiguration) -> ClusterRecoveryStore {
+        ClusterRecoveryStore(
+            instance: instance, nodeID: nodeID, tables: ClusterRecoveryTables(backend: backend), cluster: store, configuration: configuration,
+            logger: logger)
+    }
+
+    /// A new cluster-wide id for a conversation event.
+    func newEventID() -> Int64 { ids.next() }
+
+    /// Emits a conversation event here between two batches of messages, logged for recovery (``MessageSequencer``).
+    func emitLogged(_ eventID: Int64, _ body: @Sendable () async -> Void) async {
+        guard let sequencer = wiring.withLock({ $0?.sequencer }) else { return await body() }
+        await sequencer.emitEvent(eventID, body)
     }
 
     /// Tells the other nodes about a removal (or an addition) made here, so it is final on every node.
@@ -121,6 +152,7 @@ final class ClusterNode: Service, Sendable {
 
     private func listen() async {
         await bus.listen(
+            lock: (ClusterRecoveryTables.lockClass, Int32(instance)),
             listening: { [self] in
                 // (Re)listening: whatever was announced meanwhile is read from the database.
                 do {
@@ -146,6 +178,7 @@ final class ClusterNode: Service, Sendable {
                 }
                 try await reapDeadNodes()
                 try await store.prunePayloads(olderThan: Self.payloadLifetime)
+                try await wiring.withLock({ $0?.0.recovery })?.expire()
             } catch {
                 logger.error("cluster heartbeat failed", metadata: ["error": "\(String(reflecting: error))"])
             }
@@ -158,6 +191,8 @@ final class ClusterNode: Service, Sendable {
         for node in dead {
             remote.remove(node: node)
             let offline = try await store.reap(nodeID: node)
+            // Its sockets' sessions dropped with it: recoverable for one window from now.
+            try await ClusterRecoveryTables(backend: backend).markDropped(nodeID: node)
             if !offline.isEmpty {
                 logger.notice("cluster: node died; its users went offline", metadata: ["dead.node": "\(node)", "users": "\(offline.count)"])
             }
@@ -181,8 +216,11 @@ final class ClusterNode: Service, Sendable {
             await sequencer.deliverRemote(message.ranges ?? [])
         case .event:
             guard let event = message.event, let users = message.users, let payload = message.payload else { return }
-            await wiring.local.emit(
-                event, .encoded(EncodedJSON(trusting: ByteBuffer(string: payload))), toUsers: users, exceptSocket: message.exceptSocket)
+            let local = wiring.local
+            let emit: @Sendable () async -> Void = {
+                await local.emit(event, .encoded(EncodedJSON(trusting: ByteBuffer(string: payload))), toUsers: users, exceptSocket: message.exceptSocket)
+            }
+            if let eventID = message.eventID { await sequencer.emitEvent(eventID, emit) } else { await emit() }
         case .revoke:
             guard let conversation = message.conversation, let users = message.users else { return }
             await wiring.deliveries.revoke(users, from: conversation, relay: false)

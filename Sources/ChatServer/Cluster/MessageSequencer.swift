@@ -28,13 +28,37 @@ actor MessageSequencer {
     private let cluster: ClusterStore
     private let deliveries: ConversationDelivery
     private let logger: Logger
+    /// With connection state recovery on: each batch is logged (write-ahead) before it is emitted.
+    private let recovery: ClusterRecoveryStore?
 
-    init(nodeID: Int, store: any ChatStore, cluster: ClusterStore, deliveries: ConversationDelivery, logger: Logger) {
+    init(
+        nodeID: Int, store: any ChatStore, cluster: ClusterStore, deliveries: ConversationDelivery, recovery: ClusterRecoveryStore? = nil,
+        logger: Logger
+    ) {
         self.nodeID = nodeID
         self.store = store
         self.cluster = cluster
         self.deliveries = deliveries
+        self.recovery = recovery
         self.logger = logger
+    }
+
+    /// Emits a conversation event (`eventID` is the same on every node) between two batches of messages, logged like
+    /// them, so each node's log and emits keep one order.
+    func emitEvent(_ eventID: Int64, _ body: @Sendable () async -> Void) async {
+        await lock()
+        defer { unlock() }
+        guard let recovery else { return await body() }
+        let unit = await recovery.logUnit(eventID: eventID)
+        await RecoveryUnit.$current.withValue(unit) { await body() }
+    }
+
+    /// Emits committed messages to this node's sockets, logged first when recovery is on.
+    private func emit(_ messages: [AppendedMessage]) async {
+        guard !messages.isEmpty else { return }
+        guard let recovery else { return await deliveries.deliver(messages) }
+        let unit = await recovery.logUnit(messageIDs: messages.map(\.message.id))
+        await RecoveryUnit.$current.withValue(unit) { await deliveries.deliver(messages) }
     }
 
     /// This node's own committed batch, in commit order. Returns the ranges to announce to the other nodes.
@@ -53,7 +77,7 @@ actor MessageSequencer {
                 if message.seq <= cursor { continue }
                 if message.seq > cursor + 1 {
                     // Another node's messages came first and their notification has not arrived yet.
-                    await deliveries.deliver(ready)
+                    await emit(ready)
                     ready = []
                     await catchUp(conversationID, from: cursor + 1, to: message.seq - 1)
                 }
@@ -61,7 +85,7 @@ actor MessageSequencer {
             ready.append(appended)
             cursors[conversationID] = message.seq
         }
-        await deliveries.deliver(ready)
+        await emit(ready)
         // Other nodes' messages announced meanwhile waited for these; deliver them now.
         for conversationID in order {
             if let cursor = cursors[conversationID], let high = known[conversationID], high > cursor {
@@ -107,6 +131,24 @@ actor MessageSequencer {
         }
     }
 
+    /// Reads and delivers what the given conversations (those this node remembers) have past its cursors: before a
+    /// client whose node died recovers here, so this node has delivered whatever that node had, even what it
+    /// committed and never announced.
+    func catchUp(conversations ids: [Int64]) async {
+        await lock()
+        defer { unlock() }
+        let remembered = ids.filter { cursors[$0] != nil }
+        guard !remembered.isEmpty else { return }
+        do {
+            for (id, last) in try await cluster.lastSeqs(remembered) {
+                known[id] = max(known[id] ?? 0, last)
+                if let cursor = cursors[id], last > cursor { await catchUp(id, from: cursor + 1, to: last) }
+            }
+        } catch {
+            logger.error("cluster: catch-up read failed", metadata: ["error": "\(String(reflecting: error))"])
+        }
+    }
+
     /// Whether this process stored the message and its own delivery (with the sender's socket left out) is still to
     /// come through ``deliverLocal(_:)``: its id carries this node's bits and it is younger than the process.
     private func isOwnAndPending(_ message: Message) -> Bool {
@@ -130,7 +172,7 @@ actor MessageSequencer {
                 let own = messages.firstIndex(where: isOwnAndPending)
                 if let own { messages = Array(messages[..<own]) }
                 if let last = messages.last {
-                    await deliveries.deliver(messages.map { AppendedMessage(outcome: .created($0), memberIDs: members, origin: nil) })
+                    await emit(messages.map { AppendedMessage(outcome: .created($0), memberIDs: members, origin: nil) })
                     cursors[conversationID] = last.seq
                     next = last.seq + 1
                 }

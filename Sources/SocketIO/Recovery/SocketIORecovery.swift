@@ -59,6 +59,18 @@ final class SocketIORecovery: Sendable {
         }
     }
 
+    func opened(_ session: SocketIOPersistedSession) async {
+        do { try await store.opened(session) } catch {
+            logger.warning("recovery store could not keep a connected socket's session", metadata: ["error": "\(error)"])
+        }
+    }
+
+    func closed(pid: String, namespace: String) async {
+        do { try await store.closed(pid: pid, namespace: namespace) } catch {
+            logger.warning("recovery store could not drop a session", metadata: ["error": "\(error)"])
+        }
+    }
+
     func takeSession(pid: String, namespace: String) async -> SocketIOPersistedSession? {
         do { return try await store.takeSession(pid: pid, namespace: namespace) } catch {
             logger.warning("recovery store could not give a session back", metadata: ["error": "\(error)"])

@@ -28,4 +28,20 @@ public protocol SocketIORecoveryStore: Sendable {
     /// were addressed to the session's rooms, oldest first, each with its offset as last argument; nil when they can
     /// no longer all be told (the offset is unknown or too old, or there are more than the store keeps per session).
     func missedEvents(of session: SocketIOPersistedSession, after offset: String?) async throws -> [SocketIOPacket]?
+
+    /// A socket connected (new, or recovered) with this session: a store shared by processes keeps it from now on,
+    /// since a process that dies (`kill -9`) runs no disconnect handling and could not keep it then.
+    /// ``SocketIOPersistedSession/disconnectedAt`` is meaningless here.
+    func opened(_ session: SocketIOPersistedSession) async throws
+
+    /// The socket with this private id left for good (it disconnected itself, or the server disconnected it): its
+    /// session is not kept.
+    func closed(pid: String, namespace: String) async throws
+}
+
+extension SocketIORecoveryStore {
+    /// A store of one process keeps a session only when its socket drops (``persist(_:)``).
+    public func opened(_ session: SocketIOPersistedSession) async throws {}
+
+    public func closed(pid: String, namespace: String) async throws {}
 }

@@ -407,6 +407,7 @@ final class SocketIOClient: EngineIOSocketDelegate {
             await namespace.ordered.run {
                 await openSocket(socket, namespace: namespace, recovery: recovery, offset: auth?["offset"]?.stringValue)
             }
+            await namespace.openedForRecovery(socket)
         } else {
             socket.markConnected()
             await namespace.add(socket)

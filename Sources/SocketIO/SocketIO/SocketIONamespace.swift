@@ -135,9 +135,20 @@ public final class SocketIONamespace: Sendable {
 
     /// Keeps the session of a socket that dropped for a transient reason, with its rooms, for its recovery.
     func keepForRecovery(_ socket: SocketIOSocket, reason: SocketIODisconnectReason) async {
-        guard let recovery, SocketIORecoveryConfiguration.recoverableReasons.contains(reason) else { return }
+        guard let recovery else { return }
+        guard SocketIORecoveryConfiguration.recoverableReasons.contains(reason) else {
+            // A shared store kept it since the socket connected; it must not outlive a socket that left for good.
+            if let pid = socket.pid { await recovery.closed(pid: pid, namespace: name) }
+            return
+        }
         guard let session = socket.sessionToPersist(rooms: await adapter.rooms(of: socket.id)) else { return }
         await recovery.persist(session)
+    }
+
+    /// Tells the recovery store that a socket connected with its session (rooms as they are now).
+    func openedForRecovery(_ socket: SocketIOSocket) async {
+        guard let recovery, let session = socket.sessionToPersist(rooms: await adapter.rooms(of: socket.id)) else { return }
+        await recovery.opened(session)
     }
 
     // MARK: - Internal
