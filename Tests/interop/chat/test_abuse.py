@@ -90,8 +90,12 @@ def test_login_storm_is_refused_while_a_real_user_still_logs_in_within_a_second(
     counts = dict(pair.split(":") for pair in out.split())
     assert set(counts) <= {"401", "429"}, counts
     assert int(counts.get("429", 0)) >= 50, counts
-    refused = login(storm_server, user.username, "guess", "198.51.100.66")
-    assert refused.status_code == 429
+    # The attacker's address stays within its budget (5 a minute): a token may have come back while the storm's last
+    # bcrypt work finished on a slow machine, but six guesses in a row cannot all get through.
+    answers = [login(storm_server, user.username, "guess", "198.51.100.66") for _ in range(6)]
+    assert {a.status_code for a in answers} <= {401, 429}, [a.status_code for a in answers]
+    refused = answers[-1]
+    assert refused.status_code == 429, [a.status_code for a in answers]
     assert refused.json()["error"]["code"] == "RATE_LIMITED"
     assert 1 <= int(refused.headers["Retry-After"]) <= 60
 
