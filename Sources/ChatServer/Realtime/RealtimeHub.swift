@@ -1,4 +1,5 @@
 import ChatCore
+import SocketIO
 
 /// The chat behaviour behind real time, shared by the Socket.IO handlers and the REST controllers so that a
 /// message sent either way is stored, acknowledged and delivered the same way.
@@ -102,28 +103,31 @@ final class RealtimeHub: Sendable {
 
     /// `conversation:new` (or `conversation:update`) to each of `userIDs`, each with their own view of the
     /// conversation (their unread count); users who are not members are skipped. Group changes go out this way too.
-    /// The conversation is encoded once for all of them (``SharedConversationJSON``).
+    /// The conversation is encoded once for all of them (``SharedConversationJSON``: each member's payload shares
+    /// those bytes), and the events go to the broadcaster as one multi-target emit.
     func announce(_ event: String, conversation: Conversation, to userIDs: [Int64]) async {
-        let recipients = userIDs.filter { conversation.member($0) != nil }
-        guard !recipients.isEmpty else { return }
+        guard !userIDs.isEmpty else { return }
         let shared: SharedConversationJSON
         let pairs: [BlockPair]
         do {
             shared = try SharedConversationJSON(conversation, isOnline: presence.isOnline)
+            let recipients = userIDs.filter(shared.isMember)
+            guard !recipients.isEmpty else { return }
             pairs = try await blocks?.pairs(among: conversation.members.map(\.user.id)) ?? []
+            // A member on either side of a block with another member sees that one offline: their own encoding.
+            var hidden: [Int64: Set<Int64>] = [:]
+            for pair in pairs {
+                hidden[pair.blockerID, default: []].insert(pair.blockedID)
+                hidden[pair.blockedID, default: []].insert(pair.blockerID)
+            }
+            let payloads = try recipients.map { userID -> (userID: Int64, payload: EncodedJSON) in
+                guard let hidden = hidden[userID] else { return (userID, shared.json(for: userID)) }
+                let view = ConversationView(conversation: conversation, viewerID: userID)
+                return (userID, try EncodedJSON(encoding: APIConversation(view, isOnline: presence.isOnline, hidden: hidden), encoder: APICoding.encoder()))
+            }
+            await emitter.emit(event, each: payloads)
         } catch {
             emitter.logger.error("cannot encode a conversation event", metadata: ["event": "\(event)", "error": "\(String(reflecting: error))"])
-            return
-        }
-        for userID in recipients {
-            // A member on either side of a block with another member sees that one offline: their own encoding.
-            let hidden = Set(pairs.compactMap { $0.blockerID == userID ? $0.blockedID : $0.blockedID == userID ? $0.blockerID : nil })
-            if hidden.isEmpty {
-                await emitter.emit(event, encoded: shared.json(for: userID), toUsers: [userID])
-            } else {
-                let view = ConversationView(conversation: conversation, viewerID: userID)
-                await emitter.emit(event, APIConversation(view, isOnline: presence.isOnline, hidden: hidden), toUsers: [userID])
-            }
         }
     }
 
