@@ -102,30 +102,31 @@ final class RealtimeHub: Sendable {
     }
 
     /// `conversation:new` (or `conversation:update`) to each of `userIDs`, each with their own view of the
-    /// conversation (their unread count); users who are not members are skipped. Group changes go out this way too.
-    /// The conversation is encoded once for all of them (``SharedConversationJSON``: each member's payload shares
-    /// those bytes), and the events go to the broadcaster as one multi-target emit.
+    /// conversation (their unread count); users who are not members are skipped.
     func announce(_ event: String, conversation: Conversation, to userIDs: [Int64]) async {
-        guard !userIDs.isEmpty else { return }
-        let shared: SharedConversationJSON
-        let pairs: [BlockPair]
+        guard !userIDs.isEmpty, let payloads = await payloads(for: conversation) else { return }
+        await announce(event, payloads: payloads, to: userIDs)
+    }
+
+    /// The conversation encoded once for all its members (``ConversationPayloads``), or nil (logged) when it
+    /// cannot be: then nobody hears of the change, as when any event cannot be encoded.
+    func payloads(for conversation: Conversation) async -> ConversationPayloads? {
         do {
-            shared = try SharedConversationJSON(conversation, isOnline: presence.isOnline)
-            let recipients = userIDs.filter(shared.isMember)
-            guard !recipients.isEmpty else { return }
-            pairs = try await blocks?.pairs(among: conversation.members.map(\.user.id)) ?? []
-            // A member on either side of a block with another member sees that one offline: their own encoding.
-            var hidden: [Int64: Set<Int64>] = [:]
-            for pair in pairs {
-                hidden[pair.blockerID, default: []].insert(pair.blockedID)
-                hidden[pair.blockedID, default: []].insert(pair.blockerID)
-            }
-            let payloads = try recipients.map { userID -> (userID: Int64, payload: EncodedJSON) in
-                guard let hidden = hidden[userID] else { return (userID, shared.json(for: userID)) }
-                let view = ConversationView(conversation: conversation, viewerID: userID)
-                return (userID, try EncodedJSON(encoding: APIConversation(view, isOnline: presence.isOnline, hidden: hidden), encoder: APICoding.encoder()))
-            }
-            await emitter.emit(event, each: payloads)
+            let pairs = try await blocks?.pairs(among: conversation.members.map(\.user.id)) ?? []
+            return try ConversationPayloads(conversation, blockPairs: pairs, isOnline: presence.isOnline)
+        } catch {
+            emitter.logger.error("cannot encode a conversation event", metadata: ["error": "\(String(reflecting: error))"])
+            return nil
+        }
+    }
+
+    /// `event` to each of `userIDs` who is a member, with their own view, as one multi-target emit: every payload
+    /// shares the encoded members list, so a 500-member group costs one encoding and 500 small buffers.
+    func announce(_ event: String, payloads: ConversationPayloads, to userIDs: [Int64]) async {
+        do {
+            let isOnline = presence.isOnline
+            let each = try userIDs.filter(payloads.isMember).map { (userID: $0, payload: try payloads.json(for: $0, isOnline: isOnline)) }
+            await emitter.emit(event, each: each)
         } catch {
             emitter.logger.error("cannot encode a conversation event", metadata: ["event": "\(event)", "error": "\(String(reflecting: error))"])
         }
