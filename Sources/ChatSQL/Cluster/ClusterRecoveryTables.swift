@@ -107,6 +107,19 @@ public struct ClusterRecoveryTables: Sendable {
         }
     }
 
+    /// Whether the session exists and is marked live (its socket is connected on some process, as far as anyone
+    /// recorded).
+    public func isLive(namespace: String, pid: String) async throws -> Bool {
+        try await backend.read { db in
+            try await db.raw(
+                """
+                SELECT 1 AS live FROM cluster_recovery_sessions
+                WHERE namespace = \(bind: namespace) AND pid = \(bind: pid) AND disconnected_at IS NULL
+                """
+            ).first() != nil
+        }
+    }
+
     /// Marks dropped, at `at`, the live sessions a node left behind (it died; or this process took its node id and
     /// the rows are an earlier instance's). Sessions of an instance that still holds its lock are left alone: that
     /// process lives (it only stalled past its lease) and its sockets are still connected.
