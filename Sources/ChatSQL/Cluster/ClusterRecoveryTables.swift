@@ -94,10 +94,7 @@ public struct ClusterRecoveryTables: Sendable {
                     """
                     DELETE FROM cluster_recovery_sessions s
                     WHERE s.namespace = \(bind: namespace) AND s.pid = \(bind: pid)
-                      AND (s.disconnected_at >= \(bind: notBefore)
-                           OR (s.disconnected_at IS NULL AND NOT EXISTS (
-                               SELECT 1 FROM pg_locks l WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2
-                                 AND l.classid::bigint = \(bind: Int64(Self.lockClass)) AND l.objid::bigint = s.instance)))
+                      AND (s.disconnected_at >= \(bind: notBefore) OR (s.disconnected_at IS NULL AND \(Self.instanceGone("s"))))
                     RETURNING s.namespace, s.pid, s.socket_id, s.data, s.rooms, s.base_offset, s.disconnected_at
                     """
                 ).first()
@@ -110,15 +107,29 @@ public struct ClusterRecoveryTables: Sendable {
         }
     }
 
+    /// Whether the session exists and is marked live (its socket is connected on some process, as far as anyone
+    /// recorded).
+    public func isLive(namespace: String, pid: String) async throws -> Bool {
+        try await backend.read { db in
+            try await db.raw(
+                """
+                SELECT 1 AS live FROM cluster_recovery_sessions
+                WHERE namespace = \(bind: namespace) AND pid = \(bind: pid) AND disconnected_at IS NULL
+                """
+            ).first() != nil
+        }
+    }
+
     /// Marks dropped, at `at`, the live sessions a node left behind (it died; or this process took its node id and
-    /// the rows are an earlier instance's).
+    /// the rows are an earlier instance's). Sessions of an instance that still holds its lock are left alone: that
+    /// process lives (it only stalled past its lease) and its sockets are still connected.
     public func markDropped(nodeID: Int, exceptInstance: Int64? = nil, at: Int64 = Int64((Date().timeIntervalSince1970 * 1000).rounded())) async throws {
         try await write { db in
             var sql: SQLQueryString = """
-                UPDATE cluster_recovery_sessions SET disconnected_at = \(bind: at)
-                WHERE node_id = \(bind: nodeID) AND disconnected_at IS NULL
+                UPDATE cluster_recovery_sessions s SET disconnected_at = \(bind: at)
+                WHERE s.node_id = \(bind: nodeID) AND s.disconnected_at IS NULL AND \(Self.instanceGone("s"))
                 """
-            if let exceptInstance { sql += " AND instance <> \(bind: exceptInstance)" }
+            if let exceptInstance { sql += " AND s.instance <> \(bind: exceptInstance)" }
             try await db.raw(sql).run()
         }
     }
@@ -129,6 +140,15 @@ public struct ClusterRecoveryTables: Sendable {
             try await db.raw("DELETE FROM cluster_recovery_sessions WHERE disconnected_at < \(bind: sessionsBefore)").run()
             try await db.raw("DELETE FROM cluster_recovery_log WHERE at < \(bind: logBefore)").run()
         }
+    }
+
+    /// True when the process of the session row `alias` no longer holds its advisory lock: it died, or lost its
+    /// database connection (the lock is taken by the LISTEN connection, so it is released with it).
+    static func instanceGone(_ alias: String) -> SQLQueryString {
+        """
+        NOT EXISTS (SELECT 1 FROM pg_locks l WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2
+                    AND l.classid::bigint = \(bind: Int64(lockClass)) AND l.objid::bigint = \(ident: alias).instance)
+        """
     }
 
     // MARK: The write-ahead log

@@ -73,6 +73,11 @@ actor MessageSequencer {
             let conversationID = message.conversationID
             if ranges[conversationID] == nil { order.append(conversationID) }
             ranges[conversationID] = (ranges[conversationID]?.from ?? message.seq, message.seq)
+            if cursors[conversationID] == nil {
+                await emit(ready)
+                ready = []
+                await establishCursor(conversationID, before: message.seq)
+            }
             if let cursor = cursors[conversationID] {
                 if message.seq <= cursor { continue }
                 if message.seq > cursor + 1 {
@@ -103,6 +108,7 @@ actor MessageSequencer {
         for range in ranges where range.count == 3 {
             let (conversationID, from, to) = (range[0], range[1], range[2])
             known[conversationID] = max(known[conversationID] ?? 0, to)
+            if cursors[conversationID] == nil { await establishCursor(conversationID, before: from) }
             let start = cursors[conversationID].map { $0 + 1 } ?? from
             guard to >= start else { continue }
             await catchUp(conversationID, from: start, to: to)
@@ -146,6 +152,31 @@ actor MessageSequencer {
             }
         } catch {
             logger.error("cluster: catch-up read failed", metadata: ["error": "\(String(reflecting: error))"])
+        }
+    }
+
+    /// A conversation this node has not delivered anything of since it started (or since it forgot it), first seen at
+    /// `seq`: the messages before it that were stored after this process started were never delivered here — their
+    /// notifications are still on the way (another node's seq 1 can be announced after this node's own seq 2) or were
+    /// lost — so the cursor starts before them and they are delivered first. Older ones are history from before this
+    /// node was up, for REST.
+    private func establishCursor(_ conversationID: Int64, before seq: Int64) async {
+        guard seq > 1 else {
+            cursors[conversationID] = 0
+            return
+        }
+        do {
+            let earlier = try await store.messages(conversationID: conversationID, range: .before(seq), limit: Self.pageSize)
+                .sorted { $0.seq < $1.seq }
+            let lowest = earlier.first?.seq ?? seq
+            // Everything before the page (a burst longer than a page since this node started) counts as history.
+            let baseline = earlier.last(where: { $0.createdAt < started })?.seq ?? (lowest - 1)
+            cursors[conversationID] = baseline
+            if baseline < seq - 1 { await catchUp(conversationID, from: baseline + 1, to: seq - 1) }
+        } catch {
+            logger.error(
+                "cluster: reading a conversation's recent messages failed", metadata: ["conversation.id": "\(conversationID)", "error": "\(String(reflecting: error))"])
+            cursors[conversationID] = seq - 1
         }
     }
 
