@@ -12,7 +12,7 @@ extension SQLChatStore {
         let planned = Mutex<[Result<AppendedMessage, ChatError>]?>(nil)
         do {
             return try await backend.transaction { db in
-                let results = try await BatchAppend(drafts: drafts).run(on: db)
+                let results = try await BatchAppend(drafts: drafts, flavor: backend.flavor).run(on: db)
                 planned.withLock { $0 = results }
                 return results
             }
