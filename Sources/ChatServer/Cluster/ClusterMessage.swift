@@ -7,6 +7,9 @@ struct ClusterMessage: Codable, Sendable, Equatable {
         case messages = "m"
         /// A real-time event for `users`' sockets (typing, receipts, conversation events, presence), `payload` as JSON.
         case event = "e"
+        /// One event to each of several users with their own payload (a conversation as each member sees it), sent as
+        /// one notification: ``SharedPayloads`` holds each distinct piece of text once.
+        case eachEvent = "ee"
         /// `users` were removed from conversation `conversation`: nothing more of it may reach them.
         case revoke = "rv"
         /// `users` were added (back) to `conversation`.
@@ -34,9 +37,10 @@ struct ClusterMessage: Codable, Sendable, Equatable {
     /// A conversation event's cluster-wide id: every node logs it for connection state recovery.
     var eventID: Int64? = nil
     var messages: [RelayedMessage]? = nil
+    var shared: SharedPayloads? = nil
 
     enum CodingKeys: String, CodingKey {
         case kind = "k", node = "n", ranges = "r", event = "ev", users = "u", exceptSocket = "x", payload = "p"
-        case conversation = "c", sessions = "s", user = "uid", online = "on", eventID = "eid", messages = "ms"
+        case conversation = "c", sessions = "s", user = "uid", online = "on", eventID = "eid", messages = "ms", shared = "sp"
     }
 }

@@ -273,6 +273,12 @@ final class ClusterNode: Service, Sendable {
                 await local.emit(event, .encoded(EncodedJSON(trusting: ByteBuffer(string: payload))), toUsers: users, exceptSocket: message.exceptSocket)
             }
             if let eventID = message.eventID { await sequencer.emitEvent(eventID, emit) } else { await emit() }
+        case .eachEvent:
+            guard let event = message.event, let payloads = message.shared?.payloads else { return }
+            let local = wiring.local
+            let each = payloads.map { (userID: $0.userID, payload: JSONValue.encoded($0.payload)) }
+            let emit: @Sendable () async -> Void = { await local.emit(event, each: each) }
+            if let eventID = message.eventID { await sequencer.emitEvent(eventID, emit) } else { await emit() }
         case .revoke:
             guard let conversation = message.conversation, let users = message.users else { return }
             await wiring.deliveries.revoke(users, from: conversation, relay: false)
