@@ -60,12 +60,18 @@ import Testing
     /// close, a new one). The batch is reported failed, and the next append through the same store is stored.
     @Test func appenderWithOneConnectionKeepsServingAfterItDiesDuringCommit() async throws {
         try await PostgresTestServer.withScratchDatabase { url in
+            // The migration holds its lock on one connection while it runs transactions on others: it gets the
+            // default pool; the killer then gets a connection of its own, as the store's only one is busy committing.
+            let admin = try await PostgresBackend.open(url: url, logger: TestBackend.logger)
+            do {
+                try await Migrator(backend: admin, logger: TestBackend.logger).migrate()
+            } catch {
+                await admin.shutdown()
+                throw error
+            }
             let separator = url.contains("?") ? "&" : "?"
             let backend = try await PostgresBackend.open(url: url + separator + "pool_size=1", logger: TestBackend.logger)
-            // The killer needs a connection of its own: the store's only one is busy committing.
-            let admin = try await PostgresBackend.open(url: url, maximumConnections: 1, logger: TestBackend.logger)
             do {
-                try await Migrator(backend: backend, logger: TestBackend.logger).migrate()
                 let store = SQLChatStore(backend: backend)
                 let alice = try await store.insertUser(Fixtures.user("alice"))
                 let bob = try await store.insertUser(Fixtures.user("bob"))
