@@ -95,6 +95,47 @@ import Testing
         }
     }
 
+    /// All of the pool's connections are busy, work waits for one, and the busy one dies: the waiting work gets a new
+    /// connection instead of waiting for a release that will never come.
+    @Test func workWaitingForTheOnlyConnectionGetsANewOneWhenItDies() async throws {
+        try await PostgresTestServer.withScratchDatabase { url in
+            let separator = url.contains("?") ? "&" : "?"
+            let backend = try await PostgresBackend.open(url: url + separator + "pool_size=1", logger: TestBackend.logger)
+            let admin = try await PostgresBackend.open(url: url, maximumConnections: 1, logger: TestBackend.logger)
+            do {
+                let busy = Task {
+                    try await backend.read { db in try await db.raw("SELECT pg_sleep(5), 'busy' AS marker").run() }
+                }
+                // Waits for the only connection, held by `busy`.
+                let waiting = Task {
+                    try await Task.sleep(for: .milliseconds(200))
+                    return try await backend.read { db in try await db.raw("SELECT 42 AS answer").first(decodingColumn: "answer", as: Int.self) }
+                }
+                var killed = false
+                for _ in 0..<100 where !killed {
+                    try await Task.sleep(for: .milliseconds(50))
+                    killed = try await admin.read { db in
+                        try await db.raw(
+                            """
+                            SELECT pg_terminate_backend(pid) AS killed FROM pg_stat_activity
+                            WHERE datname = current_database() AND pid <> pg_backend_pid() AND query LIKE '%''busy'' AS marker%'
+                            """
+                        ).first(decodingColumn: "killed", as: Bool.self) ?? false
+                    }
+                }
+                #expect(killed)
+                await #expect(throws: ChatError.self) { try await busy.value }
+                #expect(try await waiting.value == 42)
+                await admin.shutdown()
+                await backend.shutdown()
+            } catch {
+                await admin.shutdown()
+                await backend.shutdown()
+                throw error
+            }
+        }
+    }
+
     /// From now on every COMMIT that inserted a message spends two seconds in a deferred trigger.
     static func slowDownCommits(_ backend: any SQLBackend) async throws {
         try await backend.transaction { db in
