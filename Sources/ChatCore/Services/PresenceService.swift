@@ -77,6 +77,17 @@ public final class PresenceService: Sendable {
         await storeAndPublish(change, superseded: false)
     }
 
+    /// In a cluster, after this node's presence rows were lost (its lease ran out and a live node reaped it, telling
+    /// contacts its users went offline): records each user connected here again. Each goes through the user's own
+    /// chain, like a connect, so a disconnect counted meanwhile is still followed up after it.
+    public func reassertConnected(at date: Date = Date()) {
+        state.withLock { state in
+            for (userID, count) in state.connections where count > 0 {
+                enqueue(PresenceChange(userID: userID, online: true, lastSeenAt: Self.wholeMillis(date)), in: &state)
+            }
+        }
+    }
+
     /// The number of the user's live connections.
     public func connectionCount(_ userID: Int64) -> Int {
         state.withLock { $0.connections[userID] ?? 0 }

@@ -94,10 +94,7 @@ public struct ClusterRecoveryTables: Sendable {
                     """
                     DELETE FROM cluster_recovery_sessions s
                     WHERE s.namespace = \(bind: namespace) AND s.pid = \(bind: pid)
-                      AND (s.disconnected_at >= \(bind: notBefore)
-                           OR (s.disconnected_at IS NULL AND NOT EXISTS (
-                               SELECT 1 FROM pg_locks l WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2
-                                 AND l.classid::bigint = \(bind: Int64(Self.lockClass)) AND l.objid::bigint = s.instance)))
+                      AND (s.disconnected_at >= \(bind: notBefore) OR (s.disconnected_at IS NULL AND \(Self.instanceGone("s"))))
                     RETURNING s.namespace, s.pid, s.socket_id, s.data, s.rooms, s.base_offset, s.disconnected_at
                     """
                 ).first()
@@ -110,15 +107,29 @@ public struct ClusterRecoveryTables: Sendable {
         }
     }
 
+    /// Whether the session exists and is marked live (its socket is connected on some process, as far as anyone
+    /// recorded).
+    public func isLive(namespace: String, pid: String) async throws -> Bool {
+        try await backend.read { db in
+            try await db.raw(
+                """
+                SELECT 1 AS live FROM cluster_recovery_sessions
+                WHERE namespace = \(bind: namespace) AND pid = \(bind: pid) AND disconnected_at IS NULL
+                """
+            ).first() != nil
+        }
+    }
+
     /// Marks dropped, at `at`, the live sessions a node left behind (it died; or this process took its node id and
-    /// the rows are an earlier instance's).
+    /// the rows are an earlier instance's). Sessions of an instance that still holds its lock are left alone: that
+    /// process lives (it only stalled past its lease) and its sockets are still connected.
     public func markDropped(nodeID: Int, exceptInstance: Int64? = nil, at: Int64 = Int64((Date().timeIntervalSince1970 * 1000).rounded())) async throws {
         try await write { db in
             var sql: SQLQueryString = """
-                UPDATE cluster_recovery_sessions SET disconnected_at = \(bind: at)
-                WHERE node_id = \(bind: nodeID) AND disconnected_at IS NULL
+                UPDATE cluster_recovery_sessions s SET disconnected_at = \(bind: at)
+                WHERE s.node_id = \(bind: nodeID) AND s.disconnected_at IS NULL AND \(Self.instanceGone("s"))
                 """
-            if let exceptInstance { sql += " AND instance <> \(bind: exceptInstance)" }
+            if let exceptInstance { sql += " AND s.instance <> \(bind: exceptInstance)" }
             try await db.raw(sql).run()
         }
     }
@@ -131,17 +142,31 @@ public struct ClusterRecoveryTables: Sendable {
         }
     }
 
+    /// A one-row source that makes the statement's own (autocommit) transaction commit without waiting for the WAL
+    /// flush, like ``write(_:)`` does with `SET LOCAL` in a transaction of several statements.
+    static let noFlushWait: SQLQueryString = "(SELECT set_config('synchronous_commit', 'off', true)) AS no_flush_wait"
+
+    /// True when the process of the session row `alias` no longer holds its advisory lock: it died, or lost its
+    /// database connection (the lock is taken by the LISTEN connection, so it is released with it).
+    static func instanceGone(_ alias: String) -> SQLQueryString {
+        """
+        NOT EXISTS (SELECT 1 FROM pg_locks l WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2
+                    AND l.classid::bigint = \(bind: Int64(lockClass)) AND l.objid::bigint = \(ident: alias).instance)
+        """
+    }
+
     // MARK: The write-ahead log
 
     /// Logs the messages of one delivery unit, in delivery order.
     public func logMessages(instance: Int64, position: Int64, messageIDs: [Int64], at: Int64 = Int64((Date().timeIntervalSince1970 * 1000).rounded())) async throws {
         guard !messageIDs.isEmpty else { return }
-        try await write { db in
+        // One statement, one round trip: the log is written before every delivery, on every node.
+        try await backend.read { db in
             try await db.raw(
                 """
                 INSERT INTO cluster_recovery_log (instance, position, ordinal, message_id, at)
                 SELECT \(bind: instance), \(bind: position), t.ordinal, t.id, \(bind: at)
-                FROM unnest(\(bind: messageIDs)::bigint[]) WITH ORDINALITY AS t(id, ordinal)
+                FROM unnest(\(bind: messageIDs)::bigint[]) WITH ORDINALITY AS t(id, ordinal), \(Self.noFlushWait)
                 """
             ).run()
         }
@@ -149,11 +174,11 @@ public struct ClusterRecoveryTables: Sendable {
 
     /// Logs one conversation event as a delivery unit.
     public func logEvent(instance: Int64, position: Int64, eventID: Int64, at: Int64 = Int64((Date().timeIntervalSince1970 * 1000).rounded())) async throws {
-        try await write { db in
+        try await backend.read { db in
             try await db.raw(
                 """
                 INSERT INTO cluster_recovery_log (instance, position, ordinal, event_id, at)
-                VALUES (\(bind: instance), \(bind: position), 0, \(bind: eventID), \(bind: at))
+                SELECT \(bind: instance), \(bind: position), 0, \(bind: eventID), \(bind: at) FROM \(Self.noFlushWait)
                 """
             ).run()
         }

@@ -20,6 +20,9 @@ enum ClusterSchema {
         )
         """,
         "CREATE INDEX IF NOT EXISTS cluster_presence_user ON cluster_presence (user_id)",
+        // Which process holds a node id (its instance number): a node renews only its own lease, so one whose lease
+        // ran out and was reaped or taken over finds out at its next heartbeat (docs/scaling.md).
+        "ALTER TABLE cluster_nodes ADD COLUMN IF NOT EXISTS holder BIGINT NOT NULL DEFAULT 0",
         // Connection state recovery across nodes (docs/realtime.md): the sessions of sockets, kept from the moment
         // they connect (a node killed with -9 cannot keep them when they drop), and each node's write-ahead log of
         // what it delivered (message ids and conversation-event ids, in its delivery order).

@@ -25,11 +25,10 @@ public struct ClusterStore: Sendable {
 
     // MARK: Node leases
 
-    /// Takes a node id no live node holds, for `lease` from now. A node whose lease ran out lost its id: the id is
-    /// free again, and whoever takes it clears what the dead node left (``reap(nodeID:)``).
-    public func acquireNodeID(lease: Duration, now: Date = Date()) async throws -> Int {
+    /// Takes a node id no live node holds, for `lease` from now, for the process `holder`. A node whose lease ran out
+    /// lost its id: the id is free again, and whoever takes it clears what the dead node left (``reap(nodeID:)``).
+    public func acquireNodeID(lease: Duration, holder: Int64, now: Date = Date()) async throws -> Int {
         let nowMillis = now.millis
-        let until = nowMillis + lease.millis
         for _ in 0..<20 {
             let taken = try await backend.read { db in
                 try await db.raw("SELECT node_id FROM cluster_nodes WHERE lease_until >= \(bind: nowMillis)").all()
@@ -37,30 +36,39 @@ public struct ClusterStore: Sendable {
             }
             let free = Self.nodeIDs.filter { !taken.contains($0) }
             guard let candidate = free.randomElement() else { throw ChatError.internal("no free cluster node id: 1024 live nodes") }
-            // Atomic: the row is inserted, or taken over only if its lease ran out; a racing node gets no row back.
-            let won = try await backend.transaction { db in
-                try await db.raw(
-                    """
-                    INSERT INTO cluster_nodes (node_id, lease_until, started_at) VALUES (\(bind: candidate), \(bind: until), \(bind: nowMillis))
-                    ON CONFLICT (node_id) DO UPDATE SET lease_until = EXCLUDED.lease_until, started_at = EXCLUDED.started_at
-                    WHERE cluster_nodes.lease_until < \(bind: nowMillis)
-                    RETURNING node_id
-                    """
-                ).first() != nil
-            }
-            if won { return candidate }
+            if try await take(nodeID: candidate, holder: holder, lease: lease, now: now) { return candidate }
         }
         throw ChatError.internal("could not lease a cluster node id")
     }
 
-    /// Moves the node's lease forward. Returns false when the lease had run out and another node may hold the id.
-    public func renew(nodeID: Int, lease: Duration, now: Date = Date()) async throws -> Bool {
+    /// Moves the holder's lease forward. Returns false when the holder no longer has the id: its lease ran out and a
+    /// live node reaped it (its users were announced offline) or another process took the id.
+    public func renew(nodeID: Int, holder: Int64, lease: Duration, now: Date = Date()) async throws -> Bool {
+        let nowMillis = now.millis
+        return try await backend.transaction { db in
+            // No test of the expiry here: an expired lease not yet reaped is simply renewed. The reaper deletes only
+            // while the lease is expired, under the same row lock, so exactly one of the two wins.
+            try await db.raw(
+                """
+                UPDATE cluster_nodes SET lease_until = \(bind: nowMillis + lease.millis)
+                WHERE node_id = \(bind: nodeID) AND holder = \(bind: holder) RETURNING node_id
+                """
+            ).first() != nil
+        }
+    }
+
+    /// Takes `nodeID` for `holder` if no live node holds it (the row is missing, its lease ran out, or it is the
+    /// holder's own). Atomic: of racing processes, one gets the row back.
+    public func take(nodeID: Int, holder: Int64, lease: Duration, now: Date = Date()) async throws -> Bool {
         let nowMillis = now.millis
         return try await backend.transaction { db in
             try await db.raw(
                 """
-                UPDATE cluster_nodes SET lease_until = \(bind: nowMillis + lease.millis)
-                WHERE node_id = \(bind: nodeID) AND lease_until >= \(bind: nowMillis) RETURNING node_id
+                INSERT INTO cluster_nodes (node_id, lease_until, started_at, holder)
+                VALUES (\(bind: nodeID), \(bind: nowMillis + lease.millis), \(bind: nowMillis), \(bind: holder))
+                ON CONFLICT (node_id) DO UPDATE SET lease_until = EXCLUDED.lease_until, started_at = EXCLUDED.started_at, holder = EXCLUDED.holder
+                WHERE cluster_nodes.lease_until < \(bind: nowMillis) OR cluster_nodes.holder = EXCLUDED.holder
+                RETURNING node_id
                 """
             ).first() != nil
         }
@@ -83,14 +91,15 @@ public struct ClusterStore: Sendable {
         }
     }
 
-    /// Removes a dead node and its presence rows, and returns the users who are now on no live node. Exactly one
-    /// caller gets them: the row is deleted only while its lease is still expired, under the row's lock.
-    public func reap(nodeID: Int, now: Date = Date()) async throws -> [Int64] {
+    /// Removes a dead node and its presence rows, and returns the users who are now on no live node; nil when the
+    /// node is not dead after all (it renewed its lease in time). Exactly one caller reaps a node: the row is deleted
+    /// only while its lease is still expired, under the row's lock.
+    public func reap(nodeID: Int, now: Date = Date()) async throws -> [Int64]? {
         try await backend.transaction { db in
             let dead = try await db.raw(
                 "DELETE FROM cluster_nodes WHERE node_id = \(bind: nodeID) AND lease_until < \(bind: now.millis) RETURNING node_id"
             ).first() != nil
-            guard dead else { return [] }
+            guard dead else { return nil }
             let users = try await Self.deletePresence(of: nodeID, on: db)
             return try await Self.offline(users, on: db)
         }

@@ -37,7 +37,12 @@ public final class PostgresBus: Sendable {
         }
         let notification = text
         _ = try await backend.read { db in
-            try await db.raw("SELECT pg_notify(\(bind: Self.channel), \(bind: notification))").run()
+            // A NOTIFY commits a transaction of its own, which would wait for a WAL flush like any write; what it
+            // announces is already durable, and a notification lost in a crash is caught up from the database (gap
+            // reads, resync), so it need not wait.
+            try await db.raw(
+                "SELECT set_config('synchronous_commit', 'off', true), pg_notify(\(bind: Self.channel), \(bind: notification))"
+            ).run()
         }
     }
 

@@ -9,29 +9,34 @@ import SocketIO
 /// list and everything else are encoded once per change, and each viewer's object is that head, their count and
 /// the `updatedAt` tail. A change to a 500-member group used to encode 500 members once per member.
 struct SharedConversationJSON: Sendable {
-    /// `{"createdAt":…,"type":…` without the closing brace: every key that sorts before `unreadCount`.
+    /// `{"createdAt":…,"type":…` without the closing brace: every key that sorts before `unreadCount`. Every
+    /// viewer's value holds this buffer itself (a reference), not a copy: 500 viewers of a 500-member group share
+    /// one 100 KB head instead of holding 50 MB.
     private let head: ByteBuffer
-    /// `,"updatedAt":"…"}`.
-    private let tail: ByteBuffer
-    private let conversation: Conversation
+    /// `"updatedAt":"…"}`.
+    private let tail: String
+    private let lastSeq: Int64
+    /// Each member's read marker, for their unread count without a walk through the members per viewer.
+    private let lastRead: [Int64: Int64]
 
     init(_ conversation: Conversation, isOnline: (Int64) -> Bool) throws {
-        self.conversation = conversation
         var head = ByteBuffer(bytes: try APICoding.encoder().encode(Head(APIConversation(ConversationView(conversation: conversation, viewerID: 0), isOnline: isOnline))))
         head.moveWriterIndex(to: head.writerIndex - 1)  // the closing brace
         self.head = head
-        self.tail = ByteBuffer(string: #","updatedAt":"\#(APICoding.timestamp(conversation.updatedAt))"}"#)
+        self.tail = #""updatedAt":"\#(APICoding.timestamp(conversation.updatedAt))"}"#
+        self.lastSeq = conversation.lastSeq
+        self.lastRead = Dictionary(conversation.members.map { ($0.user.id, $0.lastReadSeq) }, uniquingKeysWith: { first, _ in first })
     }
 
-    /// The conversation as `viewerID` sees it.
+    /// Whether `userID` is a member of the conversation.
+    func isMember(_ userID: Int64) -> Bool { lastRead[userID] != nil }
+
+    /// The conversation as `viewerID` sees it: the shared head and a few bytes of their own.
     func json(for viewerID: Int64) -> EncodedJSON {
-        let unread = ConversationView(conversation: conversation, viewerID: viewerID).unreadCount
-        var bytes = ByteBuffer()
-        bytes.reserveCapacity(head.readableBytes + tail.readableBytes + 24)
-        bytes.writeImmutableBuffer(head)
-        bytes.writeString(#","unreadCount":\#(unread)"#)
-        bytes.writeImmutableBuffer(tail)
-        return EncodedJSON(trusting: bytes)
+        // As ``ConversationView``: a non-member has nothing unread.
+        let unread = max(0, lastSeq - (lastRead[viewerID] ?? lastSeq))
+        let own = ByteBuffer(string: #","unreadCount":\#(unread),"# + tail)
+        return EncodedJSON(trustingPieces: [head, own])
     }
 
     /// The keys of ``APIConversation`` that sort before `unreadCount`, encoded as it encodes them.

@@ -1,8 +1,9 @@
 /// One notification on the cluster bus, as JSON. Short keys: most of these ride in NOTIFY payloads.
 struct ClusterMessage: Codable, Sendable, Equatable {
     enum Kind: String, Codable, Sendable {
-        /// Messages were committed: `ranges` holds `[conversationId, fromSeq, toSeq]` per conversation. Receivers read
-        /// them from the database; the notification carries no message.
+        /// Messages were committed: `ranges` holds `[conversationId, fromSeq, toSeq]` per conversation, and `messages`
+        /// those of them that fit in the notification (``RelayedMessage``). Receivers read the others from the
+        /// database, and any they see a gap before.
         case messages = "m"
         /// A real-time event for `users`' sockets (typing, receipts, conversation events, presence), `payload` as JSON.
         case event = "e"
@@ -32,9 +33,10 @@ struct ClusterMessage: Codable, Sendable, Equatable {
     var online: Bool? = nil
     /// A conversation event's cluster-wide id: every node logs it for connection state recovery.
     var eventID: Int64? = nil
+    var messages: [RelayedMessage]? = nil
 
     enum CodingKeys: String, CodingKey {
         case kind = "k", node = "n", ranges = "r", event = "ev", users = "u", exceptSocket = "x", payload = "p"
-        case conversation = "c", sessions = "s", user = "uid", online = "on", eventID = "eid"
+        case conversation = "c", sessions = "s", user = "uid", online = "on", eventID = "eid", messages = "ms"
     }
 }

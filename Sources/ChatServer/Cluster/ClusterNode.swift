@@ -17,9 +17,13 @@ import Synchronization
 /// - Presence: which node holds whose sockets is in `cluster_presence`; a user's first socket anywhere and last one
 ///   gone are decided under the user's row lock, so each is announced once. A node whose lease ran out (it died) is
 ///   reaped by the first live node to see it: its users that are on no other node go offline, announced once.
+/// - A node that was only stalled past its lease (not dead) takes its id back at its next heartbeat and announces its
+///   users online again; if another process took the id meanwhile, it stops (``LeaseLost``): ids would collide.
 final class ClusterNode: Service, Sendable {
-    static let heartbeat: Duration = .seconds(5)
-    static let lease: Duration = .seconds(15)
+    // A dead node's users must go offline within 15 s (issue 13): its lease runs out at most 10 s after its last
+    // heartbeat, and a live node's reaper, which runs every heartbeat, sees that within 2 s more.
+    static let heartbeat: Duration = .seconds(2)
+    static let lease: Duration = .seconds(10)
     /// Oversized payloads are kept this long for every node to read.
     static let payloadLifetime: Duration = .seconds(120)
 
@@ -51,9 +55,9 @@ final class ClusterNode: Service, Sendable {
     static func join(backend: PostgresBackend, logger: Logger) async throws -> ClusterNode {
         let store = ClusterStore(backend: backend)
         try await store.prepare()
-        let nodeID = try await store.acquireNodeID(lease: lease)
-        let inherited = try await store.clearPresence(of: nodeID)
         let instance = Int64(Int32.random(in: 1...Int32.max))
+        let nodeID = try await store.acquireNodeID(lease: lease, holder: instance)
+        let inherited = try await store.clearPresence(of: nodeID)
         // Sessions an earlier holder of this id left live were dropped when it died.
         try await ClusterRecoveryTables(backend: backend).markDropped(nodeID: nodeID, exceptInstance: instance)
         var logger = logger
@@ -119,7 +123,34 @@ final class ClusterNode: Service, Sendable {
         guard let sequencer = wiring.withLock({ $0?.sequencer }) else { return }
         let ranges = await sequencer.deliverLocal(batch)
         guard !ranges.isEmpty else { return }
-        await publish(ClusterMessage(kind: .messages, node: nodeID, ranges: ranges))
+        await publish(ClusterMessage(kind: .messages, node: nodeID, ranges: ranges, messages: Self.inline(batch)))
+    }
+
+    /// The batch's new messages that fit in one notification with room to spare, whole conversations at a time (the
+    /// receiver delivers them without a database read); nil when none do.
+    static func inline(_ batch: [AppendedMessage]) -> [RelayedMessage]? {
+        var budget = PostgresBus.inlineLimit - 400
+        var included: [RelayedMessage] = []
+        var skipped: Set<Int64> = []
+        for appended in batch {
+            let conversationID = appended.message.conversationID
+            guard !skipped.contains(conversationID) else { continue }
+            guard let relayed = RelayedMessage(appended) else {
+                skipped.insert(conversationID)
+                continue
+            }
+            // JSON inside a JSON string: quotes and backslashes are escaped, so the estimate is generous.
+            let cost = relayed.json.utf8.count * 5 / 4 + (relayed.content?.utf8.count ?? 0) * 5 / 4 + relayed.memberIDs.count * 21 + 160
+            guard cost <= budget else {
+                skipped.insert(conversationID)
+                continue
+            }
+            budget -= cost
+            included.append(relayed)
+        }
+        // A conversation skipped part-way keeps none inline: its receivers read the whole range.
+        included.removeAll { skipped.contains($0.conversationID) }
+        return included.isEmpty ? nil : included
     }
 
     func publish(_ message: ClusterMessage) async {
@@ -134,11 +165,13 @@ final class ClusterNode: Service, Sendable {
     // MARK: Service
 
     func run() async throws {
-        await cancelWhenGracefulShutdown {
-            await withTaskGroup(of: Void.self) { group in
+        try await cancelWhenGracefulShutdown {
+            try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { await self.listen() }
-                group.addTask { await self.beat() }
-                await group.waitForAll()
+                group.addTask { try await self.beat() }
+                // The first to end is the heartbeat giving up its id (or both, at cancellation): nothing may go on.
+                try await group.next()
+                group.cancelAll()
             }
         }
         // Clean exit: the id is free again; the users' offline changes are announced by presence as it settles.
@@ -165,7 +198,7 @@ final class ClusterNode: Service, Sendable {
             receive: { [self] text in await receive(text) })
     }
 
-    private func beat() async {
+    private func beat() async throws {
         if !inherited.isEmpty, let presence = wiring.withLock({ $0?.0.presence }) {
             for userID in inherited { await presence.announce(PresenceChange(userID: userID, online: false, lastSeenAt: Date())) }
         }
@@ -173,24 +206,37 @@ final class ClusterNode: Service, Sendable {
             try? await Task.sleep(for: Self.heartbeat)
             if Task.isCancelled { return }
             do {
-                if try await !store.renew(nodeID: nodeID, lease: Self.lease) {
-                    logger.critical("cluster: this node's lease ran out (paused or cut off from the database for 15 s or more)")
-                }
+                try await keepLease()
                 try await reapDeadNodes()
                 try await store.prunePayloads(olderThan: Self.payloadLifetime)
                 try await wiring.withLock({ $0?.0.recovery })?.expire()
+            } catch let error as LeaseLost {
+                throw error
             } catch {
                 logger.error("cluster heartbeat failed", metadata: ["error": "\(String(reflecting: error))"])
             }
         }
     }
 
+    /// Renews the lease; if it ran out meanwhile (this process stalled, or was cut off from the database, for a whole
+    /// lease) and a live node reaped it, takes the id back and tells the cluster this node's users are here.
+    private func keepLease() async throws {
+        if try await store.renew(nodeID: nodeID, holder: instance, lease: Self.lease) { return }
+        guard try await store.take(nodeID: nodeID, holder: instance, lease: Self.lease) else {
+            logger.critical("cluster: another node took this node's id after its lease ran out; stopping, or ids would collide")
+            throw LeaseLost(nodeID: nodeID)
+        }
+        logger.warning("cluster: this node's lease had run out and was reaped (stalled or cut off from the database); id taken back")
+        // The reaper deleted this node's presence rows and announced its users offline: they are connected here.
+        wiring.withLock({ $0?.0.presence })?.reassertConnected()
+    }
     private func reapDeadNodes() async throws {
         let dead = try await store.expiredNodes().filter { $0 != nodeID }
         guard !dead.isEmpty, let (wiring, sequencer) = wiring.withLock({ $0 }) else { return }
         for node in dead {
+            // Nil: it renewed its lease in time, it is alive.
+            guard let offline = try await store.reap(nodeID: node) else { continue }
             remote.remove(node: node)
-            let offline = try await store.reap(nodeID: node)
             // Its sockets' sessions dropped with it: recoverable for one window from now.
             try await ClusterRecoveryTables(backend: backend).markDropped(nodeID: node)
             if !offline.isEmpty {
@@ -205,6 +251,12 @@ final class ClusterNode: Service, Sendable {
         await sequencer.resync()
     }
 
+    /// The heartbeat found this node's id held by another process: the node must stop.
+    struct LeaseLost: Error, CustomStringConvertible {
+        let nodeID: Int
+        var description: String { "cluster node id \(nodeID) was taken by another process after this node's lease ran out" }
+    }
+
     private func receive(_ text: String) async {
         guard let message = try? JSONDecoder().decode(ClusterMessage.self, from: Data(text.utf8)) else {
             logger.error("cluster bus: unreadable notification")
@@ -213,7 +265,7 @@ final class ClusterNode: Service, Sendable {
         guard message.node != nodeID, let (wiring, sequencer) = wiring.withLock({ $0 }) else { return }
         switch message.kind {
         case .messages:
-            await sequencer.deliverRemote(message.ranges ?? [])
+            await sequencer.deliverRemote(message.ranges ?? [], inline: (message.messages ?? []).map(\.appended))
         case .event:
             guard let event = message.event, let users = message.users, let payload = message.payload else { return }
             let local = wiring.local

@@ -188,9 +188,26 @@ final class ClusterRecoveryStore: SocketIORecoveryStore {
         try await tables.close(namespace: namespace, pid: pid)
     }
 
+    /// Takes the session; if it is still marked live on a process whose lock the database has not released yet (a
+    /// client reconnecting through the proxy within milliseconds of its node's `kill -9`: PostgreSQL ends the dead
+    /// connection's backend a moment later), tries again for up to ``liveHolderWait``.
+    private func take(namespace: String, pid: String, notBefore: Int64) async throws -> ClusterRecoveryTables.Session? {
+        let deadline = ContinuousClock.now + Self.liveHolderWait
+        while true {
+            if let row = try await tables.take(namespace: namespace, pid: pid, notBefore: notBefore) { return row }
+            guard ContinuousClock.now < deadline, try await tables.isLive(namespace: namespace, pid: pid) else { return nil }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+    }
+
+    /// How long a reconnect waits for a live-marked session's process to be seen gone. A socket whose old connection
+    /// is merely half-open on a live node waits this long before it connects fresh (that node notices the drop only
+    /// at its heartbeat timeout), so it is short.
+    static let liveHolderWait: Duration = .seconds(1)
+
     func takeSession(pid: String, namespace: String) async throws -> SocketIOPersistedSession? {
         let notBefore = Self.nowMillis() - Self.millis(configuration.window)
-        guard let row = try await tables.take(namespace: namespace, pid: pid, notBefore: notBefore) else { return nil }
+        guard let row = try await take(namespace: namespace, pid: pid, notBefore: notBefore) else { return nil }
         let rooms = try JSONValue(parsing: row.rooms).arrayValue?.compactMap(\.stringValue) ?? []
         let data = try JSONValue(parsing: row.data)
         // From another process (maybe one that died having committed messages it never announced): this node

@@ -20,6 +20,9 @@ actor MessageSequencer {
     /// The highest `seq` announced per conversation: what there is to deliver once this node's own messages before it
     /// have been delivered (with their origin).
     private var known: [Int64: Int64] = [:]
+    /// Messages other nodes sent inline with their notification that cannot be delivered yet (something before them
+    /// is still to come), by conversation and `seq`: used instead of reading them back from the database.
+    private var parked: [Int64: [Int64: AppendedMessage]] = [:]
     private let nodeID: Int
     private let started = Date()
     private var busy = false
@@ -73,6 +76,11 @@ actor MessageSequencer {
             let conversationID = message.conversationID
             if ranges[conversationID] == nil { order.append(conversationID) }
             ranges[conversationID] = (ranges[conversationID]?.from ?? message.seq, message.seq)
+            if cursors[conversationID] == nil {
+                await emit(ready)
+                ready = []
+                await establishCursor(conversationID, before: message.seq)
+            }
             if let cursor = cursors[conversationID] {
                 if message.seq <= cursor { continue }
                 if message.seq > cursor + 1 {
@@ -96,13 +104,20 @@ actor MessageSequencer {
         return order.compactMap { id in ranges[id].map { [id, $0.from, $0.to] } }
     }
 
-    /// Another node committed the messages `from...to` of each conversation.
-    func deliverRemote(_ ranges: [[Int64]]) async {
+    /// Another node committed the messages `from...to` of each conversation; `inline` holds those of them that came
+    /// with the notification (the others are read from the database).
+    func deliverRemote(_ ranges: [[Int64]], inline: [AppendedMessage] = []) async {
         await lock()
         defer { unlock() }
+        for appended in inline {
+            let message = appended.message
+            if let cursor = cursors[message.conversationID], message.seq <= cursor { continue }
+            parked[message.conversationID, default: [:]][message.seq] = appended
+        }
         for range in ranges where range.count == 3 {
             let (conversationID, from, to) = (range[0], range[1], range[2])
             known[conversationID] = max(known[conversationID] ?? 0, to)
+            if cursors[conversationID] == nil { await establishCursor(conversationID, before: from) }
             let start = cursors[conversationID].map { $0 + 1 } ?? from
             guard to >= start else { continue }
             await catchUp(conversationID, from: start, to: to)
@@ -149,6 +164,31 @@ actor MessageSequencer {
         }
     }
 
+    /// A conversation this node has not delivered anything of since it started (or since it forgot it), first seen at
+    /// `seq`: the messages before it that were stored after this process started were never delivered here — their
+    /// notifications are still on the way (another node's seq 1 can be announced after this node's own seq 2) or were
+    /// lost — so the cursor starts before them and they are delivered first. Older ones are history from before this
+    /// node was up, for REST.
+    private func establishCursor(_ conversationID: Int64, before seq: Int64) async {
+        guard seq > 1 else {
+            cursors[conversationID] = 0
+            return
+        }
+        do {
+            let earlier = try await store.messages(conversationID: conversationID, range: .before(seq), limit: Self.pageSize)
+                .sorted { $0.seq < $1.seq }
+            let lowest = earlier.first?.seq ?? seq
+            // Everything before the page (a burst longer than a page since this node started) counts as history.
+            let baseline = earlier.last(where: { $0.createdAt < started })?.seq ?? (lowest - 1)
+            cursors[conversationID] = baseline
+            if baseline < seq - 1 { await catchUp(conversationID, from: baseline + 1, to: seq - 1) }
+        } catch {
+            logger.error(
+                "cluster: reading a conversation's recent messages failed", metadata: ["conversation.id": "\(conversationID)", "error": "\(String(reflecting: error))"])
+            cursors[conversationID] = seq - 1
+        }
+    }
+
     /// Whether this process stored the message and its own delivery (with the sender's socket left out) is still to
     /// come through ``deliverLocal(_:)``: its id carries this node's bits and it is younger than the process.
     private func isOwnAndPending(_ message: Message) -> Bool {
@@ -160,6 +200,18 @@ actor MessageSequencer {
     /// delivered by ``deliverLocal(_:)``, which then continues from it.
     private func catchUp(_ conversationID: Int64, from: Int64, to: Int64) async {
         var next = from
+        if var waiting = parked.removeValue(forKey: conversationID) {
+            var ready: [AppendedMessage] = []
+            while next <= to, let appended = waiting.removeValue(forKey: next) {
+                ready.append(appended)
+                next += 1
+            }
+            await emit(ready)
+            if !ready.isEmpty { cursors[conversationID] = next - 1 }
+            // Kept only what may still come next; a long backlog is read from the database instead.
+            waiting = waiting.filter { $0.key >= next }
+            if !waiting.isEmpty, waiting.count <= Self.pageSize { parked[conversationID] = waiting }
+        }
         while next <= to {
             do {
                 guard let members = try await store.memberIDs(conversationID: conversationID) else {
@@ -191,6 +243,7 @@ actor MessageSequencer {
         if cursors.count > Self.capacity {
             cursors.removeAll(keepingCapacity: true)
             known.removeAll(keepingCapacity: true)
+            parked.removeAll(keepingCapacity: true)
         }
     }
 

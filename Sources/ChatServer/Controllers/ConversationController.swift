@@ -31,17 +31,18 @@ struct ConversationController {
     }
 
     /// `type: "direct"` opens (or finds) the pair's conversation; `type: "group"` creates a group.
-    @Sendable func create(_ request: Request, context: ChatRequestContext) async throws -> EditedResponse<SuccessEnvelope<APIConversation>> {
+    @Sendable func create(_ request: Request, context: ChatRequestContext) async throws -> Response {
         let caller = try context.callerID()
         let body = try await request.decode(as: CreateBody.self, context: context)
         switch body.type {
         case "group":
             return try await GroupController(services: services).create(title: body.title, memberIds: body.memberIds, callerID: caller)
+                .response(from: request, context: context)
         case "direct":
             guard let userId = body.userId else { throw ChatError.validation("userId is required", field: "userId") }
             let other = try Validator.id(userId, resource: "user")
             let (view, created) = try await services.realtime.openDirect(callerID: caller, otherUserID: other)
-            return SuccessEnvelope(try await api(view, viewer: caller)).status(created ? .created : .ok)
+            return try SuccessEnvelope(try await api(view, viewer: caller)).status(created ? .created : .ok).response(from: request, context: context)
         default:
             throw ChatError.validation("type must be \"direct\" or \"group\"", field: "type")
         }

@@ -103,16 +103,17 @@ final class ServerMetrics: Sendable {
         (eventsIn[name] ?? unknownEventIn).increment()
     }
 
-    /// Counts an event the server emitted (once per emit, whatever the number of sockets it reaches). The names
-    /// are the server's own constants.
-    func eventEmitted(_ name: String) {
+    /// Counts an event the server emitted (once per emit, whatever the number of sockets it reaches; `count` for
+    /// an emit that sends each user their own payload, as separate emits would). The names are the server's own
+    /// constants.
+    func eventEmitted(_ name: String, count: Int = 1) {
         let counter = eventsOut.withLock { cache -> CoreMetrics.Counter in
             if let found = cache[name] { return found }
             let made = CoreMetrics.Counter(label: "chatone_socket_events_emitted_total", dimensions: [("event", name)], factory: factory)
             cache[name] = made
             return made
         }
-        counter.increment()
+        counter.increment(by: count)
     }
 
     // MARK: Scrape

@@ -40,6 +40,12 @@ final class RealtimeEmitter: Sendable {
         }
     }
 
+    /// The event to each user with their own encoded payload, in order, as one step for the broadcaster.
+    func emit(_ event: String, each payloads: [(userID: Int64, payload: EncodedJSON)]) async {
+        guard !payloads.isEmpty, let broadcaster = broadcaster.withLock({ $0 }) else { return }
+        await broadcaster.emit(event, each: payloads.map { (userID: $0.userID, payload: .encoded($0.payload)) })
+    }
+
     /// Sends a payload encoded already (a message's bytes, shared with its sender's ack).
     func emit(_ event: String, encoded: EncodedJSON, toUsers userIDs: [Int64], exceptSocket: String? = nil) async {
         guard !userIDs.isEmpty, let broadcaster = broadcaster.withLock({ $0 }) else { return }

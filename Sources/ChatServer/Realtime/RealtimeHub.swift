@@ -1,4 +1,5 @@
 import ChatCore
+import SocketIO
 
 /// The chat behaviour behind real time, shared by the Socket.IO handlers and the REST controllers so that a
 /// message sent either way is stored, acknowledged and delivered the same way.
@@ -101,29 +102,33 @@ final class RealtimeHub: Sendable {
     }
 
     /// `conversation:new` (or `conversation:update`) to each of `userIDs`, each with their own view of the
-    /// conversation (their unread count); users who are not members are skipped. Group changes go out this way too.
-    /// The conversation is encoded once for all of them (``SharedConversationJSON``).
+    /// conversation (their unread count); users who are not members are skipped.
     func announce(_ event: String, conversation: Conversation, to userIDs: [Int64]) async {
-        let recipients = userIDs.filter { conversation.member($0) != nil }
-        guard !recipients.isEmpty else { return }
-        let shared: SharedConversationJSON
-        let pairs: [BlockPair]
+        guard !userIDs.isEmpty, let payloads = await payloads(for: conversation) else { return }
+        await announce(event, payloads: payloads, to: userIDs)
+    }
+
+    /// The conversation encoded once for all its members (``ConversationPayloads``), or nil (logged) when it
+    /// cannot be: then nobody hears of the change, as when any event cannot be encoded.
+    func payloads(for conversation: Conversation) async -> ConversationPayloads? {
         do {
-            shared = try SharedConversationJSON(conversation, isOnline: presence.isOnline)
-            pairs = try await blocks?.pairs(among: conversation.members.map(\.user.id)) ?? []
+            let pairs = try await blocks?.pairs(among: conversation.members.map(\.user.id)) ?? []
+            return try ConversationPayloads(conversation, blockPairs: pairs, isOnline: presence.isOnline)
+        } catch {
+            emitter.logger.error("cannot encode a conversation event", metadata: ["error": "\(String(reflecting: error))"])
+            return nil
+        }
+    }
+
+    /// `event` to each of `userIDs` who is a member, with their own view, as one multi-target emit: every payload
+    /// shares the encoded members list, so a 500-member group costs one encoding and 500 small buffers.
+    func announce(_ event: String, payloads: ConversationPayloads, to userIDs: [Int64]) async {
+        do {
+            let isOnline = presence.isOnline
+            let each = try userIDs.filter(payloads.isMember).map { (userID: $0, payload: try payloads.json(for: $0, isOnline: isOnline)) }
+            await emitter.emit(event, each: each)
         } catch {
             emitter.logger.error("cannot encode a conversation event", metadata: ["event": "\(event)", "error": "\(String(reflecting: error))"])
-            return
-        }
-        for userID in recipients {
-            // A member on either side of a block with another member sees that one offline: their own encoding.
-            let hidden = Set(pairs.compactMap { $0.blockerID == userID ? $0.blockedID : $0.blockedID == userID ? $0.blockerID : nil })
-            if hidden.isEmpty {
-                await emitter.emit(event, encoded: shared.json(for: userID), toUsers: [userID])
-            } else {
-                let view = ConversationView(conversation: conversation, viewerID: userID)
-                await emitter.emit(event, APIConversation(view, isOnline: presence.isOnline, hidden: hidden), toUsers: [userID])
-            }
         }
     }
 

@@ -9,6 +9,18 @@ extension JSONValue {
         return String(buffer: buffer)
     }
 
+    /// A cheap guess of the JSON text's length, to size a buffer up front: exact for pre-encoded values, the
+    /// usual case for large payloads; short values and objects count a little, since they are small or rare here.
+    var encodedSizeHint: Int {
+        switch self {
+        case .encoded(let json): json.byteCount
+        case .string(let value): value.utf8.count + 2
+        case .array(let elements): elements.reduce(2) { $0 + $1.encodedSizeHint + 1 }
+        case .object(let members): members.count * 16 + 2
+        case .null, .bool, .number, .binary: 8
+        }
+    }
+
     /// Writes the value as compact JSON into `buffer`.
     ///
     /// Each `.binary` blob is replaced by `{"_placeholder":true,"num":N}` and appended to
@@ -45,7 +57,7 @@ extension JSONValue {
             }
             buffer.writeInteger(UInt8(ascii: "}"))
         case .encoded(let json):
-            buffer.writeImmutableBuffer(json.bytes)
+            json.write(into: &buffer)
         case .binary(let bytes):
             buffer.writeStaticString("{\"_placeholder\":true,\"num\":")
             buffer.writeString(String(attachments.count))

@@ -48,17 +48,31 @@ public final class SocketIOMemoryRecoveryStore: SocketIORecoveryStore {
 
     public func append(_ packet: SocketIOPacket, to target: SocketIOBroadcastOptions) async throws -> String {
         let now = ContinuousClock.now
-        let sequence = state.withLock { state -> UInt64 in
+        return state.withLock { state in
             prune(&state, now: now)
-            let sequence = state.nextSequence
-            state.nextSequence += 1
-            var recorded = packet
-            recorded.data = .array((packet.data?.arrayValue ?? []) + [.string(offset(sequence))])
-            state.events.append(Event(sequence: sequence, packet: recorded, target: target, at: now))
-            if state.events.count > configuration.maxEvents { state.events.removeFirst() }
-            return sequence
+            return record(packet, to: target, in: &state, at: now)
         }
-        return offset(sequence)
+    }
+
+    /// All of them under one lock: a change announced to each member of a large group is one step, not one per member.
+    public func append(_ events: [(packet: SocketIOPacket, target: SocketIOBroadcastOptions)]) async throws -> [String] {
+        let now = ContinuousClock.now
+        return state.withLock { state in
+            prune(&state, now: now)
+            return events.map { record($0.packet, to: $0.target, in: &state, at: now) }
+        }
+    }
+
+    /// Keeps one event (the packet with its offset, as it is replayed) and returns its offset.
+    private func record(_ packet: SocketIOPacket, to target: SocketIOBroadcastOptions, in state: inout State, at now: ContinuousClock.Instant) -> String {
+        let sequence = state.nextSequence
+        state.nextSequence += 1
+        let offset = offset(sequence)
+        var recorded = packet
+        recorded.data = .array((packet.data?.arrayValue ?? []) + [.string(offset)])
+        state.events.append(Event(sequence: sequence, packet: recorded, target: target, at: now))
+        if state.events.count > configuration.maxEvents { state.events.removeFirst() }
+        return offset
     }
 
     public func latestOffset() async throws -> String? {

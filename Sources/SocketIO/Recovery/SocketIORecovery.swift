@@ -32,16 +32,42 @@ final class SocketIORecovery: Sendable {
             recorded.data = .array((packet.data?.arrayValue ?? []) + [.string(offset)])
             return recorded
         } catch {
-            let now = ContinuousClock.now
-            let firstInWindow = lastAppendFailure.withLock { last in
-                defer { last = now }
-                return last.map { now - $0 > configuration.window } ?? true
-            }
-            // Once per window: a store that stays down must not log every event.
-            if firstInWindow {
-                logger.warning("recovery store could not record an event; recovery is off for one window", metadata: ["error": "\(error)"])
-            }
+            appendFailed(error)
             return packet
+        }
+    }
+
+    /// An event could not be recorded: no client is recovered for one window from now.
+    private func appendFailed(_ error: any Error) {
+        let now = ContinuousClock.now
+        let firstInWindow = lastAppendFailure.withLock { last in
+            defer { last = now }
+            return last.map { now - $0 > configuration.window } ?? true
+        }
+        // Once per window: a store that stays down must not log every event.
+        if firstInWindow {
+            logger.warning("recovery store could not record an event; recovery is off for one window", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// As ``record(_:options:)`` for several packets, in order, with one call to the store. Packets that are not
+    /// recorded (``records(_:options:)``) are returned as given; if the store fails, all of them are.
+    func record(_ items: [(SocketIOPacket, SocketIOBroadcastOptions)]) async -> [SocketIOPacket] {
+        let recordable = items.filter { Self.records($0.0, options: $0.1) }
+        guard !recordable.isEmpty else { return items.map(\.0) }
+        let offsets: [String]
+        do {
+            offsets = try await store.append(recordable.map { (packet: $0.0, target: $0.1) })
+        } catch {
+            appendFailed(error)
+            return items.map(\.0)
+        }
+        var next = offsets.makeIterator()
+        return items.map { packet, options in
+            guard Self.records(packet, options: options), let offset = next.next() else { return packet }
+            var recorded = packet
+            recorded.data = .array((packet.data?.arrayValue ?? []) + [.string(offset)])
+            return recorded
         }
     }
 

@@ -14,6 +14,11 @@ public protocol SocketIORecoveryStore: Sendable {
     /// (the client sends the last one it saw when it reconnects). `packet` is the event without the offset.
     func append(_ packet: SocketIOPacket, to target: SocketIOBroadcastOptions) async throws -> String
 
+    /// Records several events, in order, as consecutive calls of ``append(_:to:)`` would; returns their offsets in
+    /// the same order. A store may do it in one step (one lock, one write); if it throws, none of the events counts
+    /// as recorded (the server delivers them all without offsets).
+    func append(_ events: [(packet: SocketIOPacket, target: SocketIOBroadcastOptions)]) async throws -> [String]
+
     /// The offset of the newest event recorded so far, or nil when there is none: a socket connecting now missed
     /// nothing up to it.
     func latestOffset() async throws -> String?
@@ -40,6 +45,14 @@ public protocol SocketIORecoveryStore: Sendable {
 }
 
 extension SocketIORecoveryStore {
+    /// One ``append(_:to:)`` after the other.
+    public func append(_ events: [(packet: SocketIOPacket, target: SocketIOBroadcastOptions)]) async throws -> [String] {
+        var offsets: [String] = []
+        offsets.reserveCapacity(events.count)
+        for event in events { offsets.append(try await append(event.packet, to: event.target)) }
+        return offsets
+    }
+
     /// A store of one process keeps a session only when its socket drops (``persist(_:)``).
     public func opened(_ session: SocketIOPersistedSession) async throws {}
 

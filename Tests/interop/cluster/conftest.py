@@ -52,7 +52,9 @@ class Cluster:
             pytest.fail("the cluster tests need Debian's haproxy", pytrace=False)
         self.databases = PostgresDatabases(url)
         self.db_name, self.database_url = self.databases.create()
-        env = {"CHATONE_SOCKET_PING_INTERVAL": "2", "CHATONE_SOCKET_PING_TIMEOUT": "2", "CHATONE_PRESENCE_GRACE": "0",
+        # A presence grace as in production (shorter, for speed): a device switch across nodes must announce nothing
+        # (docs/scaling.md), and the new node records its socket in the database just after the CONNECT reply.
+        env = {"CHATONE_SOCKET_PING_INTERVAL": "2", "CHATONE_SOCKET_PING_TIMEOUT": "2", "CHATONE_PRESENCE_GRACE": "1",
                "CHATONE_E2E_LOG_LEVEL": "info"}
         self.nodes = [Server(database_url=self.database_url, extra_env=env) for _ in range(3)]
         self.dir = Path(tempfile.mkdtemp(prefix="chatone-haproxy-"))
