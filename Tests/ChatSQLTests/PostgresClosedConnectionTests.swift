@@ -69,8 +69,7 @@ import Testing
                 await admin.shutdown()
                 throw error
             }
-            let separator = url.contains("?") ? "&" : "?"
-            let backend = try await PostgresBackend.open(url: url + separator + "pool_size=1", logger: TestBackend.logger)
+            let backend = try await PostgresBackend.open(url: url, maximumConnections: 1, logger: TestBackend.logger)
             do {
                 let store = SQLChatStore(backend: backend)
                 let alice = try await store.insertUser(Fixtures.user("alice"))
@@ -99,8 +98,7 @@ import Testing
     /// connection instead of waiting for a release that will never come.
     @Test func workWaitingForTheOnlyConnectionGetsANewOneWhenItDies() async throws {
         try await PostgresTestServer.withScratchDatabase { url in
-            let separator = url.contains("?") ? "&" : "?"
-            let backend = try await PostgresBackend.open(url: url + separator + "pool_size=1", logger: TestBackend.logger)
+            let backend = try await PostgresBackend.open(url: url, maximumConnections: 1, logger: TestBackend.logger)
             let admin = try await PostgresBackend.open(url: url, maximumConnections: 1, logger: TestBackend.logger)
             do {
                 let busy = Task {
