@@ -57,7 +57,8 @@ public final class PostgresBus: Sendable {
     ) async {
         while !Task.isCancelled {
             do {
-                try await backend.client.withConnection { [logger] connection in
+                // The backend's guarded lease: a connection that closes under the LISTEN ends it instead of hanging.
+                try await backend.withConnection { [logger] connection in
                     // Never waits: should an earlier connection of this process still hold it, the process holds it.
                     if let lock {
                         _ = try await connection.query("SELECT pg_try_advisory_lock(\(lock.0), \(lock.1))", logger: logger)
