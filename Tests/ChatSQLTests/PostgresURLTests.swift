@@ -17,13 +17,15 @@ struct PostgresURLTests {
         #expect(url.sslRootCert == "/etc/ca.pem")
         let plain = try PostgresURL(parsing: "postgres://chatone@localhost/chatone")
         #expect(plain.port == 5432 && plain.password == nil && plain.sslMode == .prefer)
+        #expect(plain.poolSize == 20)
+        #expect(try PostgresURL(parsing: "postgres://chatone@localhost/chatone?pool_size=2").poolSize == 2)
         #expect(try DatabaseURL(parsing: "postgres://u:secret@h/db") == .postgres("postgres://u:secret@h/db"))
         #expect(try DatabaseURL(parsing: "postgres://u:secret@h/db").description == "postgres://u:***@h/db")
     }
 
     @Test(arguments: [
         "postgres://host/db", "postgres://u@/db", "postgres://u@host", "postgres://u@host/", "postgres://u@host/db?sslmode=sometimes",
-        "postgres://u@host/db?search_path=x", "postgresql:/nohost",
+        "postgres://u@host/db?search_path=x", "postgresql:/nohost", "postgres://u@host/db?pool_size=1", "postgres://u@host/db?pool_size=0",
     ])
     func malformedURLsAreRefusedAtParse(_ text: String) {
         #expect(throws: ChatError.self) { _ = try DatabaseURL(parsing: text) }

@@ -20,6 +20,7 @@ public final class PostgresBackend: SQLBackend {
     public let configuration: PostgresClient.Configuration
     private let logger: Logger
     private let runner: Task<Void, Never>
+    private let watch = PostgresConnectionWatch()
 
     /// Oldest server the schema and queries are tested against.
     static let minimumServerVersion = 12_00_00
@@ -99,25 +100,52 @@ public final class PostgresBackend: SQLBackend {
 
     public func read<T: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
         do {
-            return try await client.withConnection { connection in try await body(Self.sql(connection)) }
+            return try await withConnection { connection in try await body(Self.sql(connection)) }
         } catch {
             throw Self.mapError(error)
         }
     }
 
+    /// Runs `body` on a pooled connection that is open when it is lent, under ``PostgresConnectionWatch``: should the
+    /// connection close while `body` waits on it, this throws ``PostgresConnectionClosed`` rather than waiting for
+    /// ever. For work that needs the connection itself (LISTEN); `body` must not keep it.
+    public func withConnection<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+        var stale = 0
+        while true {
+            let result: T? = try await client.withConnection { connection in
+                // The pool can lend a connection whose close it has not processed yet. Nothing was sent on it: take
+                // it back and ask again.
+                if connection.isClosed { return nil }
+                return try await watch.run(on: connection) { try await body(connection) }
+            }
+            if let result { return result }
+            stale += 1
+            guard stale < 5 else { throw PostgresConnectionClosed() }
+            logger.debug("the pool lent a closed connection; asking again", metadata: ["attempt": "\(stale)"])
+            try await Task.sleep(for: .milliseconds(5 * stale))
+        }
+    }
+
     /// A deadlock victim's or serialisation failure's transaction was rolled back whole by the server, so running
     /// it again is safe; PostgreSQL picks victims when two batches lock the same conversations in another order.
+    /// So is one whose connection was lost before its body ran. A connection lost during COMMIT throws
+    /// ``CommitOutcomeUnknown``: the server may have committed before it went.
     public func transaction<T: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
-        var attempt = 0
+        var deadlocks = 0
+        var lostBeforeBody = 0
         while true {
+            let progress = PostgresTransactionProgress()
             do {
-                return try await client.withConnection { connection in try await Self.runTransaction(on: connection, body) }
-            } catch let error as PSQLError where Self.isRetryable(error) && attempt < 5 {
-                attempt += 1
-                logger.debug("retrying a transaction after a deadlock", metadata: ["attempt": "\(attempt)", "sqlstate": "\(Self.sqlState(error) ?? "")"])
-            } catch let error as CommitOutcomeUnknown {
-                logger.warning("connection lost during COMMIT: outcome unknown", metadata: ["error": "\(Self.describe(error.underlying))"])
-                throw CommitOutcomeUnknown(underlying: Self.mapError(error.underlying))
+                return try await withConnection { connection in try await Self.runTransaction(on: connection, progress: progress, body) }
+            } catch let error as PSQLError where Self.isRetryable(error) && deadlocks < 5 {
+                deadlocks += 1
+                logger.debug("retrying a transaction after a deadlock", metadata: ["attempt": "\(deadlocks)", "sqlstate": "\(Self.sqlState(error) ?? "")"])
+            } catch where Self.isConnectionLoss(error) && progress.phase == .committing {
+                logger.warning("connection lost during COMMIT: outcome unknown", metadata: ["error": "\(Self.describe(error))"])
+                throw CommitOutcomeUnknown(underlying: Self.mapError(error))
+            } catch where Self.isConnectionLoss(error) && progress.phase == .beginning && lostBeforeBody < 3 {
+                lostBeforeBody += 1
+                logger.debug("retrying a transaction whose connection was lost at BEGIN", metadata: ["error": "\(Self.describe(error))"])
             } catch {
                 throw Self.mapError(error)
             }
@@ -125,24 +153,22 @@ public final class PostgresBackend: SQLBackend {
     }
 
     private static func runTransaction<T: Sendable>(
-        on connection: PostgresConnection, _ body: @escaping @Sendable (any SQLDatabase) async throws -> T
+        on connection: PostgresConnection, progress: PostgresTransactionProgress, _ body: @escaping @Sendable (any SQLDatabase) async throws -> T
     ) async throws -> T {
         let db = sql(connection)
+        progress.enter(.beginning)
         try await db.raw("BEGIN").run()
+        progress.enter(.running)
         let result: T
         do {
             result = try await body(db)
         } catch {
-            try? await db.raw("ROLLBACK").run()
+            // A closed connection would never answer the ROLLBACK; its session, and the transaction, are gone anyway.
+            if !connection.isClosed { try? await db.raw("ROLLBACK").run() }
             throw error
         }
-        do {
-            try await db.raw("COMMIT").run()
-        } catch let error as PSQLError where !isPlainError(error) {
-            // The connection went (or the session was terminated, a FATAL) while COMMIT ran: the server may have
-            // committed before it went.
-            throw CommitOutcomeUnknown(underlying: error)
-        }
+        progress.enter(.committing)
+        try await db.raw("COMMIT").run()
         return result
     }
 
@@ -151,7 +177,7 @@ public final class PostgresBackend: SQLBackend {
     /// then finds the work done. The lock is held by one pooled connection for the whole migration.
     public func withMigrationLock<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) async throws -> T {
         do {
-            return try await client.withConnection { connection in
+            return try await withConnection { connection in
                 let db = Self.sql(connection)
                 try await db.raw("SELECT pg_advisory_lock(\(bind: Self.migrationLockKey))").run()
                 do {
@@ -181,6 +207,13 @@ public final class PostgresBackend: SQLBackend {
         error.code == .server && error.serverInfo?[.severity] == "ERROR"
     }
 
+    /// The connection, not the statement, failed: it closed, or the server ended the session (a FATAL answer).
+    static func isConnectionLoss(_ error: any Error) -> Bool {
+        if error is PostgresConnectionClosed { return true }
+        guard let error = error as? PSQLError else { return false }
+        return !isPlainError(error)
+    }
+
     static func isRetryable(_ error: PSQLError) -> Bool {
         guard let state = sqlState(error) else { return false }
         return state == "40P01" || state == "40001"
@@ -203,6 +236,7 @@ public final class PostgresBackend: SQLBackend {
     /// Store errors leave as ChatCore's domain errors. The server's detail is kept out of unique and foreign-key
     /// violations: it quotes the offending value, which can be a token hash.
     static func mapError(_ error: any Error) -> any Error {
+        if error is PostgresConnectionClosed { return ChatError.internal("database connection failed: \(error)") }
         guard let error = error as? PSQLError else { return error }
         switch sqlState(error) {
         case "23505": return ChatError.conflict("a record with the same key already exists")

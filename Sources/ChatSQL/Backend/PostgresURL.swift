@@ -52,8 +52,10 @@ public struct PostgresURL: Sendable, Equatable {
             case "sslrootcert":
                 rootCert = item.value
             case "pool_size":
-                guard let value = item.value.flatMap(Int.init), (1...1000).contains(value) else {
-                    throw invalid("pool_size must be a number from 1 to 1000")
+                // At least two: the migration holds its advisory lock on one connection while it runs its
+                // transactions on another, so a pool of one would wait for itself at start-up for ever.
+                guard let value = item.value.flatMap(Int.init), (2...1000).contains(value) else {
+                    throw invalid("pool_size must be a number from 2 to 1000")
                 }
                 poolSize = value
             default:

@@ -142,6 +142,10 @@ public struct ClusterRecoveryTables: Sendable {
         }
     }
 
+    /// A one-row source that makes the statement's own (autocommit) transaction commit without waiting for the WAL
+    /// flush, like ``write(_:)`` does with `SET LOCAL` in a transaction of several statements.
+    static let noFlushWait: SQLQueryString = "(SELECT set_config('synchronous_commit', 'off', true)) AS no_flush_wait"
+
     /// True when the process of the session row `alias` no longer holds its advisory lock: it died, or lost its
     /// database connection (the lock is taken by the LISTEN connection, so it is released with it).
     static func instanceGone(_ alias: String) -> SQLQueryString {
@@ -156,12 +160,13 @@ public struct ClusterRecoveryTables: Sendable {
     /// Logs the messages of one delivery unit, in delivery order.
     public func logMessages(instance: Int64, position: Int64, messageIDs: [Int64], at: Int64 = Int64((Date().timeIntervalSince1970 * 1000).rounded())) async throws {
         guard !messageIDs.isEmpty else { return }
-        try await write { db in
+        // One statement, one round trip: the log is written before every delivery, on every node.
+        try await backend.read { db in
             try await db.raw(
                 """
                 INSERT INTO cluster_recovery_log (instance, position, ordinal, message_id, at)
                 SELECT \(bind: instance), \(bind: position), t.ordinal, t.id, \(bind: at)
-                FROM unnest(\(bind: messageIDs)::bigint[]) WITH ORDINALITY AS t(id, ordinal)
+                FROM unnest(\(bind: messageIDs)::bigint[]) WITH ORDINALITY AS t(id, ordinal), \(Self.noFlushWait)
                 """
             ).run()
         }
@@ -169,11 +174,11 @@ public struct ClusterRecoveryTables: Sendable {
 
     /// Logs one conversation event as a delivery unit.
     public func logEvent(instance: Int64, position: Int64, eventID: Int64, at: Int64 = Int64((Date().timeIntervalSince1970 * 1000).rounded())) async throws {
-        try await write { db in
+        try await backend.read { db in
             try await db.raw(
                 """
                 INSERT INTO cluster_recovery_log (instance, position, ordinal, event_id, at)
-                VALUES (\(bind: instance), \(bind: position), 0, \(bind: eventID), \(bind: at))
+                SELECT \(bind: instance), \(bind: position), 0, \(bind: eventID), \(bind: at) FROM \(Self.noFlushWait)
                 """
             ).run()
         }

@@ -37,7 +37,12 @@ public final class PostgresBus: Sendable {
         }
         let notification = text
         _ = try await backend.read { db in
-            try await db.raw("SELECT pg_notify(\(bind: Self.channel), \(bind: notification))").run()
+            // A NOTIFY commits a transaction of its own, which would wait for a WAL flush like any write; what it
+            // announces is already durable, and a notification lost in a crash is caught up from the database (gap
+            // reads, resync), so it need not wait.
+            try await db.raw(
+                "SELECT set_config('synchronous_commit', 'off', true), pg_notify(\(bind: Self.channel), \(bind: notification))"
+            ).run()
         }
     }
 
@@ -52,7 +57,8 @@ public final class PostgresBus: Sendable {
     ) async {
         while !Task.isCancelled {
             do {
-                try await backend.client.withConnection { [logger] connection in
+                // The backend's guarded lease: a connection that closes under the LISTEN ends it instead of hanging.
+                try await backend.withConnection { [logger] connection in
                     // Never waits: should an earlier connection of this process still hold it, the process holds it.
                     if let lock {
                         _ = try await connection.query("SELECT pg_try_advisory_lock(\(lock.0), \(lock.1))", logger: logger)

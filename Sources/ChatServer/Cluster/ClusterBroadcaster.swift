@@ -34,4 +34,28 @@ struct ClusterBroadcaster: RealtimeBroadcaster {
                 kind: .event, node: node.nodeID, event: event, users: userIDs, exceptSocket: exceptSocket, payload: String(buffer: buffer),
                 eventID: eventID))
     }
+
+    /// Each user's own payload (a conversation as each member sees it): one logged emit here and one notification
+    /// for the other nodes, carrying the text the payloads share once.
+    func emit(_ event: String, each payloads: [(userID: Int64, payload: JSONValue)]) async {
+        guard !payloads.isEmpty else { return }
+        var encoded: [(userID: Int64, payload: EncodedJSON)] = []
+        encoded.reserveCapacity(payloads.count)
+        for (userID, payload) in payloads {
+            // ChatOne's per-user events are always encoded already; anything else goes user by user.
+            guard case .encoded(let json) = payload else {
+                for (userID, payload) in payloads { await emit(event, payload, toUsers: [userID], exceptSocket: nil) }
+                return
+            }
+            encoded.append((userID, json))
+        }
+        let eventID = Self.loggedEvents.contains(event) ? node.newEventID() : nil
+        let local = local
+        if let eventID {
+            await node.emitLogged(eventID) { await local.emit(event, each: payloads) }
+        } else {
+            await local.emit(event, each: payloads)
+        }
+        await node.publish(ClusterMessage(kind: .eachEvent, node: node.nodeID, event: event, eventID: eventID, shared: SharedPayloads(encoded)))
+    }
 }

@@ -1,11 +1,15 @@
 /// One notification on the cluster bus, as JSON. Short keys: most of these ride in NOTIFY payloads.
 struct ClusterMessage: Codable, Sendable, Equatable {
     enum Kind: String, Codable, Sendable {
-        /// Messages were committed: `ranges` holds `[conversationId, fromSeq, toSeq]` per conversation. Receivers read
-        /// them from the database; the notification carries no message.
+        /// Messages were committed: `ranges` holds `[conversationId, fromSeq, toSeq]` per conversation, and `messages`
+        /// those of them that fit in the notification (``RelayedMessage``). Receivers read the others from the
+        /// database, and any they see a gap before.
         case messages = "m"
         /// A real-time event for `users`' sockets (typing, receipts, conversation events, presence), `payload` as JSON.
         case event = "e"
+        /// One event to each of several users with their own payload (a conversation as each member sees it), sent as
+        /// one notification: ``SharedPayloads`` holds each distinct piece of text once.
+        case eachEvent = "ee"
         /// `users` were removed from conversation `conversation`: nothing more of it may reach them.
         case revoke = "rv"
         /// `users` were added (back) to `conversation`.
@@ -32,9 +36,11 @@ struct ClusterMessage: Codable, Sendable, Equatable {
     var online: Bool? = nil
     /// A conversation event's cluster-wide id: every node logs it for connection state recovery.
     var eventID: Int64? = nil
+    var messages: [RelayedMessage]? = nil
+    var shared: SharedPayloads? = nil
 
     enum CodingKeys: String, CodingKey {
         case kind = "k", node = "n", ranges = "r", event = "ev", users = "u", exceptSocket = "x", payload = "p"
-        case conversation = "c", sessions = "s", user = "uid", online = "on", eventID = "eid"
+        case conversation = "c", sessions = "s", user = "uid", online = "on", eventID = "eid", messages = "ms", shared = "sp"
     }
 }

@@ -123,7 +123,34 @@ final class ClusterNode: Service, Sendable {
         guard let sequencer = wiring.withLock({ $0?.sequencer }) else { return }
         let ranges = await sequencer.deliverLocal(batch)
         guard !ranges.isEmpty else { return }
-        await publish(ClusterMessage(kind: .messages, node: nodeID, ranges: ranges))
+        await publish(ClusterMessage(kind: .messages, node: nodeID, ranges: ranges, messages: Self.inline(batch)))
+    }
+
+    /// The batch's new messages that fit in one notification with room to spare, whole conversations at a time (the
+    /// receiver delivers them without a database read); nil when none do.
+    static func inline(_ batch: [AppendedMessage]) -> [RelayedMessage]? {
+        var budget = PostgresBus.inlineLimit - 400
+        var included: [RelayedMessage] = []
+        var skipped: Set<Int64> = []
+        for appended in batch {
+            let conversationID = appended.message.conversationID
+            guard !skipped.contains(conversationID) else { continue }
+            guard let relayed = RelayedMessage(appended) else {
+                skipped.insert(conversationID)
+                continue
+            }
+            // JSON inside a JSON string: quotes and backslashes are escaped, so the estimate is generous.
+            let cost = relayed.json.utf8.count * 5 / 4 + (relayed.content?.utf8.count ?? 0) * 5 / 4 + relayed.memberIDs.count * 21 + 160
+            guard cost <= budget else {
+                skipped.insert(conversationID)
+                continue
+            }
+            budget -= cost
+            included.append(relayed)
+        }
+        // A conversation skipped part-way keeps none inline: its receivers read the whole range.
+        included.removeAll { skipped.contains($0.conversationID) }
+        return included.isEmpty ? nil : included
     }
 
     func publish(_ message: ClusterMessage) async {
@@ -238,13 +265,19 @@ final class ClusterNode: Service, Sendable {
         guard message.node != nodeID, let (wiring, sequencer) = wiring.withLock({ $0 }) else { return }
         switch message.kind {
         case .messages:
-            await sequencer.deliverRemote(message.ranges ?? [])
+            await sequencer.deliverRemote(message.ranges ?? [], inline: (message.messages ?? []).map(\.appended))
         case .event:
             guard let event = message.event, let users = message.users, let payload = message.payload else { return }
             let local = wiring.local
             let emit: @Sendable () async -> Void = {
                 await local.emit(event, .encoded(EncodedJSON(trusting: ByteBuffer(string: payload))), toUsers: users, exceptSocket: message.exceptSocket)
             }
+            if let eventID = message.eventID { await sequencer.emitEvent(eventID, emit) } else { await emit() }
+        case .eachEvent:
+            guard let event = message.event, let payloads = message.shared?.payloads else { return }
+            let local = wiring.local
+            let each = payloads.map { (userID: $0.userID, payload: JSONValue.encoded($0.payload)) }
+            let emit: @Sendable () async -> Void = { await local.emit(event, each: each) }
             if let eventID = message.eventID { await sequencer.emitEvent(eventID, emit) } else { await emit() }
         case .revoke:
             guard let conversation = message.conversation, let users = message.users else { return }

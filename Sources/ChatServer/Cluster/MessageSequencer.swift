@@ -20,6 +20,9 @@ actor MessageSequencer {
     /// The highest `seq` announced per conversation: what there is to deliver once this node's own messages before it
     /// have been delivered (with their origin).
     private var known: [Int64: Int64] = [:]
+    /// Messages other nodes sent inline with their notification that cannot be delivered yet (something before them
+    /// is still to come), by conversation and `seq`: used instead of reading them back from the database.
+    private var parked: [Int64: [Int64: AppendedMessage]] = [:]
     private let nodeID: Int
     private let started = Date()
     private var busy = false
@@ -101,10 +104,16 @@ actor MessageSequencer {
         return order.compactMap { id in ranges[id].map { [id, $0.from, $0.to] } }
     }
 
-    /// Another node committed the messages `from...to` of each conversation.
-    func deliverRemote(_ ranges: [[Int64]]) async {
+    /// Another node committed the messages `from...to` of each conversation; `inline` holds those of them that came
+    /// with the notification (the others are read from the database).
+    func deliverRemote(_ ranges: [[Int64]], inline: [AppendedMessage] = []) async {
         await lock()
         defer { unlock() }
+        for appended in inline {
+            let message = appended.message
+            if let cursor = cursors[message.conversationID], message.seq <= cursor { continue }
+            parked[message.conversationID, default: [:]][message.seq] = appended
+        }
         for range in ranges where range.count == 3 {
             let (conversationID, from, to) = (range[0], range[1], range[2])
             known[conversationID] = max(known[conversationID] ?? 0, to)
@@ -191,6 +200,18 @@ actor MessageSequencer {
     /// delivered by ``deliverLocal(_:)``, which then continues from it.
     private func catchUp(_ conversationID: Int64, from: Int64, to: Int64) async {
         var next = from
+        if var waiting = parked.removeValue(forKey: conversationID) {
+            var ready: [AppendedMessage] = []
+            while next <= to, let appended = waiting.removeValue(forKey: next) {
+                ready.append(appended)
+                next += 1
+            }
+            await emit(ready)
+            if !ready.isEmpty { cursors[conversationID] = next - 1 }
+            // Kept only what may still come next; a long backlog is read from the database instead.
+            waiting = waiting.filter { $0.key >= next }
+            if !waiting.isEmpty, waiting.count <= Self.pageSize { parked[conversationID] = waiting }
+        }
         while next <= to {
             do {
                 guard let members = try await store.memberIDs(conversationID: conversationID) else {
@@ -222,6 +243,7 @@ actor MessageSequencer {
         if cursors.count > Self.capacity {
             cursors.removeAll(keepingCapacity: true)
             known.removeAll(keepingCapacity: true)
+            parked.removeAll(keepingCapacity: true)
         }
     }
 

@@ -35,6 +35,10 @@ public struct EncodedJSON: Sendable, Hashable {
         self.rest = Array(pieces.dropFirst())
     }
 
+    /// The pieces the text is held in, in order (one for a text in one piece). Pieces shared by several values share
+    /// their storage, so a relay can send each shared piece once.
+    public var pieces: [ByteBuffer] { rest.isEmpty ? [first] : [first] + rest }
+
     /// The JSON text in one buffer (joins the pieces when there are several).
     public var bytes: ByteBuffer {
         guard !rest.isEmpty else { return first }

@@ -126,6 +126,16 @@ class PostgresDatabases:
             env=env, check=True, capture_output=True, timeout=60,
         )
 
+    def scalar(self, database: str, sql: str) -> str:
+        """The first column of the first row of `sql` in `database`, as text (for tests that look at the store)."""
+        env = dict(os.environ, PGPASSWORD=self.password)
+        done = subprocess.run(
+            [self.cli, "-X", "-q", "-t", "-A", "-v", "ON_ERROR_STOP=1", "-h", self.host, "-p", str(self.port), "-U", self.user,
+             "-d", database, "-c", sql],
+            env=env, check=True, capture_output=True, timeout=60, text=True,
+        )
+        return done.stdout.strip()
+
     def create(self) -> tuple[str, str]:
         name = "chatone_e2e_" + uuid.uuid4().hex[:16]
         self._run(f"CREATE DATABASE {name}")

@@ -153,6 +153,31 @@ def test_group_removal_is_final_on_every_node(cluster, devices):
         assert not after, f"message after removal: {after}"
 
 
+def test_a_group_change_reaches_each_member_on_every_node_with_their_own_view_and_crosses_the_bus_once(cluster, devices):
+    n1, n2, n3 = cluster.nodes
+    owner = n1.register("big")
+    members = [n1.register("big") for _ in range(59)]
+    conversation = group(n1, owner, members, title="before")["id"]
+    watchers = [(on(n2, owner, devices), owner, 1), (on(n3, members[0], devices), members[0], 0),
+                (on(n2, members[1], devices), members[1], 1), (on(n1, members[2], devices), members[2], 1)]
+    # Views differ: one member has read the one message, everyone else has it unread.
+    n1.api("POST", f"/api/v1/conversations/{conversation}/messages", owner.token, {"content": "hello all"})
+    for device, account, _ in watchers[1:]:
+        device.wait_for("message:new", lambda m: m["conversationId"] == conversation)
+    n3.api("POST", f"/api/v1/conversations/{conversation}/read", members[0].token, {"seq": 1})
+    payloads = lambda: int(cluster.databases.scalar(cluster.db_name, "SELECT count(*) FROM cluster_payloads"))
+    before = payloads()
+    n1.api("PATCH", f"/api/v1/conversations/{conversation}", owner.token, {"title": "after"})
+    for device, account, unread in watchers:
+        update = device.wait_for("conversation:update", lambda c: c["id"] == conversation and c["title"] == "after")
+        assert update["unreadCount"] == unread, (account.username, update["unreadCount"])
+        assert len(update["members"]) == 60
+        assert len([c for c in device.events("conversation:update") if c["id"] == conversation]) == 1
+    # 60 views of a 60-member group (~12 KB each) cross the bus as one notification: at most one stored payload,
+    # not one per member.
+    assert payloads() - before <= 1
+
+
 def test_revoked_login_is_disconnected_on_every_node(cluster, devices):
     n1, n2, n3 = cluster.nodes
     a = n1.register("rev")
