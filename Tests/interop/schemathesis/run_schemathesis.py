@@ -73,7 +73,7 @@ CHECKS = ",".join([
 # with them (renamed, another format), it is started again without them; a 429 is then still allowed where the
 # document allows it.
 RATE_ENV = RATE_LIMITS_OFF
-# Seconds per schemathesis run; a run that takes longer is killed and counted as failed. A quiet run takes 60–100 s;
+# Seconds per schemathesis run; a run that takes longer is killed and counted as failed. A quiet run takes 70–85 s;
 # 170 s was not enough for PostgreSQL's in a CI run on a machine loaded by other builds.
 RUN_TIMEOUT = 420
 
