@@ -86,7 +86,7 @@ start() {
     log "starting postgres on 127.0.0.1:$port"
     # fsync and synchronous_commit on: the production settings (docs/postgresql.md); ChatOne warns under anything else.
     as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/sock/server.log" -w -t 60 \
-        -o "-p $port -k $dir/sock -c listen_addresses=127.0.0.1 -c max_connections=400 -c shared_buffers=64MB \
+        -o "-p $port -k $dir/sock -c listen_addresses=127.0.0.1 -c max_connections=1000 -c shared_buffers=64MB \
             -c fsync=on -c synchronous_commit=on $tls_args" start >"$dir/pg_ctl.log" 2>&1 \
         || { cat "$dir/pg_ctl.log" >&2; tail -n 30 "$dir/sock/server.log" >&2 || true; exit 1; }
 

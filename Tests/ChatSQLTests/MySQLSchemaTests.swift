@@ -151,6 +151,32 @@ struct ConcurrentMigrationTests {
     }
 }
 
+extension ConcurrentMigrationTests {
+    @Test("a migration waits for another process's lock longer than the client's read timeout")
+    func longWait() async throws {
+        guard MySQLTestServer.url != nil else {
+            Issue.record(Comment(rawValue: MySQLTestServer.skipMessage), severity: .warning)
+            try Test.cancel(Comment(rawValue: MySQLTestServer.skipMessage))
+        }
+        try await MySQLTestServer.withScratchDatabase { url in
+            let first = try await ChatDatabase.open(try DatabaseURL(parsing: url), logger: TestBackend.logger)
+            // A client that gives up on any one read after 8 s: one long GET_LOCK would end as a lost connection.
+            let impatient = url + (url.contains("?") ? "&" : "?") + "read_timeout=8"
+            let second = try await ChatDatabase.open(try DatabaseURL(parsing: impatient), logger: TestBackend.logger)
+            let held = ContinuousClock.now
+            // The first process holds the migration lock for 13 s (a long migration).
+            async let slow: Void = first.withMigrationLock { try await Task.sleep(for: .seconds(13)) }
+            try await Task.sleep(for: .milliseconds(500))
+            let applied = try await Migrator(backend: second, logger: TestBackend.logger).migrate()
+            #expect(ContinuousClock.now - held >= .seconds(13), "it waited for the lock")
+            #expect(applied == Migrator.all.map(\.version))
+            try await slow
+            await first.shutdown()
+            await second.shutdown()
+        }
+    }
+}
+
 @Suite("ChatSQL: MySQL URLs")
 struct MySQLURLTests {
     @Test("a MySQL URL prints without its password")

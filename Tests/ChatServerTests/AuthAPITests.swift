@@ -111,12 +111,13 @@ struct AuthAPITests {
 
     @Test("an expired access token is 401", arguments: TestBackend.servers)
     func expiredToken(_ backend: TestBackend) async throws {
-        // `exp` has whole-second precision, so a 1-second token can be expired the moment it is issued; 3 seconds
-        // leaves room for a loaded machine between register and the first check.
-        try await TestApp.run(on: backend, accessTTL: 3) { api in
+        // `exp` has whole-second precision, so a 1-second token can be expired the moment it is issued; 8 seconds
+        // leaves room for a loaded machine between register and the first check (3 s was not enough in a CI run
+        // beside other builds).
+        try await TestApp.run(on: backend, accessTTL: 8) { api in
             let ivy = try await api.register("ivy")
             #expect(try await api.request(.get, "/api/v1/auth/me", token: ivy.accessToken).status == 200)
-            try await Task.sleep(for: .milliseconds(4100))
+            try await Task.sleep(for: .milliseconds(9100))
             let response = try await api.request(.get, "/api/v1/auth/me", token: ivy.accessToken)
             #expect(response.status == 401)
             #expect(response.errorCode == "UNAUTHORIZED")

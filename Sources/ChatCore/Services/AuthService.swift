@@ -16,11 +16,17 @@ public struct AuthService: Sendable {
     private let limits: RateLimits
     /// Where committed revocations are reported; the real-time layer observes it.
     public let revocations: SessionRevocations
+    /// Logins known live, so that checking a token needs no database read; nil reads the store every time.
+    private let liveSessions: LiveSessionCache?
 
+    /// - Parameter liveSessions: only where this process makes every revocation of the store's logins (a single
+    ///   node): a revocation made elsewhere would not reach it at once.
     public init(
         store: any ChatStore, hasher: PasswordHasher, signer: AccessTokenSigner, refreshTokenTTL: TimeInterval, ids: IDGenerator,
-        logger: Logger, limits: RateLimits = .unlimited, revocations: SessionRevocations = SessionRevocations()
+        logger: Logger, limits: RateLimits = .unlimited, revocations: SessionRevocations = SessionRevocations(),
+        liveSessions: LiveSessionCache? = nil
     ) {
+        self.liveSessions = liveSessions
         self.limits = limits
         self.revocations = revocations
         self.store = store
@@ -85,7 +91,7 @@ public struct AuthService: Sendable {
         guard !refreshToken.isEmpty, let record = try await store.refreshToken(hash: SecureRandom.sha256Hex(refreshToken)) else {
             throw ChatError.unauthorized("invalid refresh token")
         }
-        if try await store.revokeSession(id: record.sessionID, at: Date()) { revocations.report([record.sessionID]) }
+        if try await store.revokeSession(id: record.sessionID, at: Date()) { didRevoke([record.sessionID]) }
     }
 
     // MARK: The caller's logins
@@ -107,14 +113,14 @@ public struct AuthService: Sendable {
             throw ChatError.notFound("session not found")
         }
         logger.info("login revoked by its user", metadata: ["user.id": "\(caller.userID)", "session.id": "\(id)"])
-        revocations.report([id])
+        didRevoke([id])
     }
 
     /// Revokes every login of the caller except the one making the call. Returns how many it revoked.
     public func revokeOtherSessions(of caller: AccessTokenIdentity) async throws -> Int {
         let revoked = try await store.revokeSessions(userID: caller.userID, except: caller.sessionID, at: Date())
         logger.info("other logins revoked", metadata: ["user.id": "\(caller.userID)", "count": "\(revoked.count)"])
-        revocations.report(revoked)
+        didRevoke(revoked)
         return revoked.count
     }
 
@@ -137,18 +143,37 @@ public struct AuthService: Sendable {
         let hash = try await hasher.hash(newPassword)
         let revoked = try await store.changePassword(userID: caller.userID, passwordHash: hash, keepingSession: caller.sessionID, at: Date())
         logger.info("password changed; other logins revoked", metadata: ["user.id": "\(caller.userID)", "count": "\(revoked.count)"])
-        revocations.report(revoked)
+        didRevoke(revoked)
     }
 
     /// The identity behind an access token, checking signature, expiry and that its login is still live.
     public func authenticate(accessToken: String) async throws -> AccessTokenIdentity {
         let identity = try await signer.verify(accessToken)
+        guard let liveSessions else { return try await checkLive(identity) }
+        if let userID = liveSessions.userID(ofLiveSession: identity.sessionID) {
+            guard userID == identity.userID else { throw ChatError.unauthorized("access token revoked") }
+            return identity
+        }
+        let ticket = liveSessions.ticket()
+        let checked = try await checkLive(identity)
+        liveSessions.remember(sessionID: identity.sessionID, userID: identity.userID, after: ticket)
+        return checked
+    }
+
+    private func checkLive(_ identity: AccessTokenIdentity) async throws -> AccessTokenIdentity {
         guard let session = try await store.session(id: identity.sessionID), session.revokedAt == nil,
             session.userID == identity.userID
         else {
             throw ChatError.unauthorized("access token revoked")
         }
         return identity
+    }
+
+    /// Every committed revocation ends here: the cache forgets the logins before the transports hear of them (and
+    /// before the revoking call returns), so their tokens fail at once.
+    private func didRevoke(_ sessionIDs: [Int64]) {
+        liveSessions?.invalidate(sessionIDs)
+        revocations.report(sessionIDs)
     }
 
     private func validRefreshToken(_ token: String, now: Date) async throws -> RefreshTokenRecord {
@@ -164,7 +189,7 @@ public struct AuthService: Sendable {
     }
 
     private func revokeForReuse(_ record: RefreshTokenRecord, now: Date) async throws -> Never {
-        if try await store.revokeSession(id: record.sessionID, at: now) { revocations.report([record.sessionID]) }
+        if try await store.revokeSession(id: record.sessionID, at: now) { didRevoke([record.sessionID]) }
         logger.warning("refresh token reuse: login revoked", metadata: ["user.id": "\(record.userID)"])
         throw ChatError.unauthorized("refresh token already used; this login has been revoked")
     }

@@ -126,8 +126,7 @@ public final class MySQLBackend: SQLBackend {
             try await client.withConnection { connection in
                 // Lock names are server-wide and at most 64 characters on MySQL; a digest of the database name fits.
                 let lockName = "CONCAT('chatone.migrate.', MD5(DATABASE()))"
-                let locked = try await connection.query("SELECT GET_LOCK(\(lockName), 120) AS locked").rows.first?["locked"]?.int64
-                guard locked == 1 else { throw ChatError.internal("timed out waiting for another process's migration") }
+                try await Self.waitForLock(lockName, on: connection)
                 do {
                     let result = try await body()
                     _ = try? await connection.query("SELECT RELEASE_LOCK(\(lockName)) AS released")
@@ -139,6 +138,24 @@ public final class MySQLBackend: SQLBackend {
             }
         }
     }
+
+    /// Another process's migration of a large database can take minutes. The wait is a series of short `GET_LOCK`s:
+    /// one long one would outlast the client's read timeout (60 s by default) and end as a lost connection.
+    private static func waitForLock(_ lockName: String, on connection: MariaDBConnection) async throws {
+        let step = 5
+        var waited = 0
+        while true {
+            let locked = try await connection.query("SELECT GET_LOCK(\(lockName), \(step)) AS locked").rows.first?["locked"]?.int64
+            if locked == 1 { return }
+            waited += step
+            guard locked == 0, waited < Self.migrationLockWait else {
+                throw ChatError.internal("timed out waiting for another process's migration")
+            }
+        }
+    }
+
+    /// Seconds a process waits for another's migration before giving up.
+    static let migrationLockWait = 600
 
     public func shutdown() async {
         // Closed from a fresh task: shutdown often runs in a cancelled one.

@@ -55,7 +55,11 @@ public struct ChatServices: Sendable {
                 cost: config.bcryptCost, threadPool: bcryptPool, maxQueued: config.bcryptQueueLimit ?? 4 * bcryptThreads, metrics: metrics)
             let auth = AuthService(
                 store: store, hasher: hasher,
-                signer: signer, refreshTokenTTL: config.refreshTokenTTL, ids: ids, logger: logger, limits: limits)
+                signer: signer, refreshTokenTTL: config.refreshTokenTTL, ids: ids, logger: logger, limits: limits,
+                // A single node makes every revocation itself, so it can trust a login it read as live until it revokes
+                // it. In a cluster another node may revoke it, and the bus would tell this one only after a moment,
+                // during which a token "revoked at once" would still pass here: every check reads the database.
+                liveSessions: cluster == nil ? LiveSessionCache() : nil)
             let sessionSockets = SessionSocketRegistry(
                 logger: logger,
                 revokedEmitted: Counter(

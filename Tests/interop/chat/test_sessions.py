@@ -12,7 +12,7 @@ import time
 import pytest
 import websocket
 
-from chat_e2e import Device, send
+from chat_e2e import Device, connect_refused, send
 
 REVOCATION_DEADLINE = 1.0  # seconds, API.md
 
@@ -139,9 +139,14 @@ def test_revoking_a_login_disconnects_exactly_its_sockets_within_a_second(server
     raw = RawSocket(server, victim.access)
     s1 = open_timed(devices, server, alice, survivor.access)
     b1 = devices.device(bob)
+    assert server.api("GET", "/api/v1/auth/me", victim.access)["id"] == alice.id
     try:
         started = time.monotonic()
         WAYS[way](server, alice, victim, survivor)
+        # At once, with no wait: the victim's token (unexpired, and just used by three CONNECTs and a REST call, so any
+        # cache of live logins holds it) no longer connects a socket nor passes on REST.
+        assert connect_refused(server, token=victim.access) == {"message": "unauthorized", "data": {"code": "UNAUTHORIZED"}}
+        assert server.request("GET", "/api/v1/auth/me", victim.access).status_code == 401
 
         for device in (v1, v2):
             assert device.disconnected.wait(REVOCATION_DEADLINE + 0.5), f"{way}: a socket of the revoked login stayed connected"
