@@ -1,7 +1,6 @@
 import ChatCore
 import Foundation
 import NIOCore
-import NIOPosix
 import SocketIO
 import Synchronization
 
@@ -27,8 +26,9 @@ final class SocketSession: Sendable {
     private struct State {
         var expiresAt: Date
         var onExpiry: (@Sendable () -> Void)?
-        /// An event-loop timer rather than a sleeping task: an idle socket holds no task.
-        var timer: Scheduled<Void>?
+        /// An event-loop timer rather than a sleeping task: an idle socket holds no task. One of a shared queue's, not
+        /// a NIO timer of its own, so that ending it does not search NIO's timer heap (see `EventLoopTimerQueue`).
+        var timer: EventLoopTimer?
         var ended = false
         var sessionID: Int64
         var revoked = false
@@ -74,7 +74,7 @@ final class SocketSession: Sendable {
         state.timer = nil
         guard !state.ended, let onExpiry = state.onExpiry else { return }
         let delay = max(0, state.expiresAt.timeIntervalSinceNow)
-        state.timer = MultiThreadedEventLoopGroup.singleton.next().scheduleTask(in: .milliseconds(Int64((delay * 1000).rounded(.up)))) {
+        state.timer = EventLoopTimerQueue.next().schedule(in: .milliseconds(Int64((delay * 1000).rounded(.up)))) {
             onExpiry()
         }
     }

@@ -17,8 +17,8 @@ public final class EngineIOSocket: Sendable {
 
     let configuration: EngineIOConfiguration
     let logger: Logger
-    /// Runs the session's heartbeat timers.
-    let eventLoop: any EventLoop
+    /// Runs the session's timers (heartbeat, and the Socket.IO connect timeout) on its event loop.
+    let timers: EventLoopTimerQueue
     private let state: Mutex<State>
     private let onClosed: @Sendable (EngineIOSocket, EngineIOCloseReason) -> Void
     private let onEstablished: @Sendable () -> Void
@@ -43,7 +43,7 @@ public final class EngineIOSocket: Sendable {
         var lastPong: ContinuousClock.Instant
         /// When the unanswered ping expires; `nil` when no ping is outstanding.
         var pingDeadline: ContinuousClock.Instant?
-        var heartbeat: Scheduled<Void>?
+        var heartbeat: EventLoopTimer?
         var delegate: (any EngineIOSocketDelegate)?
         /// Most frames the waiting consumer takes at once (`Int.max` for WebSocket).
         var waiterLimit = Int.max
@@ -79,7 +79,7 @@ public final class EngineIOSocket: Sendable {
         self.request = request
         self.configuration = configuration
         self.logger = logger
-        self.eventLoop = MultiThreadedEventLoopGroup.singleton.next()
+        self.timers = EventLoopTimerQueue.next()
         self.onClosed = onClosed
         self.onEstablished = onEstablished
         self.state = Mutex(State(transport: transport, lastPong: .now, pending: pending))
@@ -234,7 +234,8 @@ public final class EngineIOSocket: Sendable {
 
     /// Starts the heartbeat: a ping every `pingInterval` (counted from the last pong), and a close
     /// when the pong is later than `pingTimeout`. Timers run on an event loop rather than in a task
-    /// per session, so an idle session costs one scheduled timer, not a suspended task.
+    /// per session, so an idle session costs one scheduled timer, not a suspended task; they are entries of a shared
+    /// ``EventLoopTimerQueue``, not NIO timers, so that closing thousands of sessions does not search NIO's timer heap.
     func startHeartbeat() {
         schedule(after: configuration.pingInterval) { $0.sendPing() }
     }
@@ -242,7 +243,7 @@ public final class EngineIOSocket: Sendable {
     private func schedule(after delay: Duration, _ action: @escaping @Sendable (EngineIOSocket) -> Void) {
         let (seconds, attoseconds) = delay.components
         let nanoseconds = seconds * 1_000_000_000 + attoseconds / 1_000_000_000
-        let scheduled = eventLoop.scheduleTask(in: .nanoseconds(max(0, nanoseconds))) { [weak self] in
+        let scheduled = timers.schedule(in: .nanoseconds(max(0, nanoseconds))) { [weak self] in
             if let self { action(self) }
         }
         let keep = state.withLock { state -> Bool in
@@ -302,7 +303,7 @@ public final class EngineIOSocket: Sendable {
     func close(reason: EngineIOCloseReason, notifyClient: Bool) {
         typealias Released = (
             waiter: CheckedContinuation<[EngineIOFrame]?, Never>?, batch: [EngineIOFrame],
-            sink: (any EngineIOFrameSink)?, heartbeat: Scheduled<Void>?, delegate: (any EngineIOSocketDelegate)?
+            sink: (any EngineIOFrameSink)?, heartbeat: EventLoopTimer?, delegate: (any EngineIOSocketDelegate)?
         )
         let released: Released? = state.withLock { state in
             guard state.closeReason == nil else { return nil }

@@ -33,8 +33,10 @@ extension EngineIOHTTPChannel {
         private var requestsInProgress = 0
         /// Whether a request's bytes have started to arrive and its end has not been parsed yet.
         private var arriving = false
-        private var idleTimer: Scheduled<Void>?
-        private var requestTimer: Scheduled<Void>?
+        /// Timers of the loop's shared queue, not NIO timers: each connection cancels one or both at its first
+        /// request, and cancelling a NIO timer searches a heap that holds every connected socket's timers.
+        private var idleTimer: EventLoopTimer?
+        private var requestTimer: EventLoopTimer?
         private var context: ChannelHandlerContext?
         /// Sees raw bytes in front of the HTTP parser, so the request timer starts with a head's first byte.
         private(set) lazy var byteObserver = ByteObserver(owner: self)
@@ -118,11 +120,13 @@ extension EngineIOHTTPChannel {
             guard !arriving else { return }
             arriving = true
             guard let requestTimeout else { return }
-            requestTimer = context.eventLoop.assumeIsolated().scheduleTask(in: requestTimeout) {
-                self.requestTimer = nil
+            let bound = NIOLoopBound((handler: self, context: context), eventLoop: context.eventLoop)
+            requestTimer = EventLoopTimerQueue.on(context.eventLoop).schedule(in: requestTimeout) {
+                let (handler, context) = bound.value
+                handler.requestTimer = nil
                 // Nothing useful can be answered to a request that never finished arriving; the
                 // reference server (Node's `requestTimeout`) answers 408 and closes, closing is what matters.
-                if self.arriving {
+                if handler.arriving {
                     context.close(promise: nil)
                 }
             }
@@ -132,10 +136,12 @@ extension EngineIOHTTPChannel {
             idleTimer?.cancel()
             idleTimer = nil
             guard let idleTimeout else { return }
-            idleTimer = context.eventLoop.assumeIsolated().scheduleTask(in: idleTimeout) {
-                self.idleTimer = nil
+            let bound = NIOLoopBound((handler: self, context: context), eventLoop: context.eventLoop)
+            idleTimer = EventLoopTimerQueue.on(context.eventLoop).schedule(in: idleTimeout) {
+                let (handler, context) = bound.value
+                handler.idleTimer = nil
                 // No parsed head waiting for its response: nothing, or only part of a head, arrived.
-                if self.requestsInProgress == 0 {
+                if handler.requestsInProgress == 0 {
                     context.close(promise: nil)
                 }
             }

@@ -45,7 +45,7 @@ final class SocketIOClient: EngineIOSocketDelegate {
         var work = CircularBuffer<Work>(initialCapacity: 2)
         var draining = false
         var everConnected = false
-        var connectTimer: Scheduled<Void>?
+        var connectTimer: EventLoopTimer?
         /// Client packets queued or running.
         var pendingPackets = 0
         /// Readers waiting for room in the queue (one per transport at most).
@@ -90,7 +90,7 @@ final class SocketIOClient: EngineIOSocketDelegate {
         self.state = Mutex(State(decoder: decoder))
         // An event-loop timer rather than a sleeping task: a pending connection costs no task.
         let timeout = TimeAmount(server.configuration.connectTimeout)
-        let timer = engine.eventLoop.scheduleTask(in: timeout) { [weak self] in
+        let timer = engine.timers.schedule(in: timeout) { [weak self] in
             guard let self, !self.state.withLock({ $0.everConnected }) else { return }
             self.logger.debug("no namespace joined within connectTimeout, closing", metadata: ["sid": "\(self.engine.id)"])
             self.engine.close(reason: .forcedClose)
