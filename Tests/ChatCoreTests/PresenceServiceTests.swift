@@ -124,6 +124,33 @@ import Testing
         }
     }
 
+    @Test(arguments: TestBackend.all)
+    func usersLeavingTogetherEachHaveTheirOwnLastSeenStoredBeforeItIsAnnounced(_ backend: TestBackend) async throws {
+        try await backend.withStore { store, _ in
+            var userIDs: [Int64] = []
+            for n in 0..<40 { userIDs.append(try await store.insertUser(Fixtures.user("leaver\(n)")).id) }
+            let presence = PresenceService(store: store, logger: TestBackend.logger)
+            let storedWhenAnnounced = Mutex<[Int64: Date]>([:])
+            presence.setPublisher { change, _ in
+                guard !change.online, let stored = try? await store.user(id: change.userID)?.lastSeenAt else { return }
+                storedWhenAnnounced.withLock { $0[change.userID] = stored }
+            }
+            for user in userIDs { presence.connected(userID: user) }
+            await presence.settle()
+            // All at once, so that their writes share transactions.
+            let base = 1_800_000_000.0
+            for (n, user) in userIDs.enumerated() {
+                presence.disconnected(userID: user, at: Date(timeIntervalSince1970: base + Double(n)))
+            }
+            await presence.settle()
+            for (n, user) in userIDs.enumerated() {
+                let expected = Date(timeIntervalSince1970: base + Double(n))
+                #expect(try await store.user(id: user)?.lastSeenAt == expected)
+                #expect(storedWhenAnnounced.withLock { $0[user] } == expected, "stored before the offline change went out")
+            }
+        }
+    }
+
     // MARK: The offline grace
 
     /// Alice and bob share a conversation; `presence` has the given grace and records into `published`.

@@ -31,6 +31,24 @@ struct StoreTests {
         }
     }
 
+    @Test("lastSeenAt of several users in one call: each gets its own time, other users are untouched", arguments: TestBackend.all)
+    func lastSeenBatch(database: TestBackend) async throws {
+        try await database.withStore { store, _ in
+            let ann = try await store.insertUser(Fixtures.user("ann"))
+            let bob = try await store.insertUser(Fixtures.user("bob"))
+            let cy = try await store.insertUser(Fixtures.user("cy"))
+            let earlier = Date(timeIntervalSince1970: 1_800_000_000.5)
+            try await store.setLastSeen(userID: cy.id, at: earlier)
+            let annSeen = Date(timeIntervalSince1970: 1_800_000_100.25)
+            let bobSeen = Date(timeIntervalSince1970: 1_800_000_200.75)
+            try await store.setLastSeen([bob.id: bobSeen, ann.id: annSeen, 999_999: bobSeen])
+            try await store.setLastSeen([:])
+            #expect(try await store.user(id: ann.id)?.lastSeenAt == annSeen)
+            #expect(try await store.user(id: bob.id)?.lastSeenAt == bobSeen)
+            #expect(try await store.user(id: cy.id)?.lastSeenAt == earlier)
+        }
+    }
+
     @Test("direct conversations: 20 concurrent creates give one conversation, created once", arguments: TestBackend.all)
     func concurrentDirect(database: TestBackend) async throws {
         try await database.withStore { store, _ in

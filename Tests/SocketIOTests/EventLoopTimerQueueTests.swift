@@ -23,7 +23,6 @@ struct EventLoopTimerQueueTests {
     @Test("timers fire on the loop, not before their deadline, in deadline order (ties in scheduling order); cancelled ones never")
     func orderAndCancellation() async throws {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        defer { try? group.syncShutdownGracefully() }
         let loop = group.next()
         let queue = EventLoopTimerQueue(eventLoop: loop)
         let log = Log()
@@ -54,12 +53,12 @@ struct EventLoopTimerQueueTests {
         #expect(fired.allSatisfy { $0.ranAt >= $0.deadline && $0.onLoop })
         timers[0].timer.cancel()
         #expect(log.all.count == expected.count)
+        try await group.shutdownGracefully()
     }
 
     @Test("a deadline already passed fires at once; the queue keeps working after it emptied")
     func pastDeadlineAndReuse() async throws {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        defer { try? group.syncShutdownGracefully() }
         let loop = group.next()
         let queue = EventLoopTimerQueue(eventLoop: loop)
         let log = Log()
@@ -71,6 +70,7 @@ struct EventLoopTimerQueueTests {
         #expect(await waitUntil { log.all.count == 2 })
         #expect(log.all.map(\.number) == [1, 2])
         #expect(log.all[1].ranAt >= later)
+        try await group.shutdownGracefully()
     }
 
     @Test("EventLoopTimerQueue.on gives the same queue for the same loop")

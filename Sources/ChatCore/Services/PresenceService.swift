@@ -16,7 +16,8 @@ import Synchronization
 /// Going offline waits for ``offlineGrace`` with no connection of that user: a phone switching networks or a page
 /// reload reconnects within it, and then nothing at all happens (no offline, no second online, no `lastSeenAt`
 /// write). During the grace the user still counts as online. `lastSeenAt` writes are coalesced: a change whose
-/// successor for the same user is already queued skips its write, since the successor stores a newer time.
+/// successor for the same user is already queued skips its write, since the successor stores a newer time; and the
+/// writes of changes of different users that happen together share one transaction (`LastSeenWriter`).
 public final class PresenceService: Sendable {
     /// Receives each change and the ids of the users who should hear about it (never the user themself).
     public typealias Publisher = @Sendable (PresenceChange, [Int64]) async -> Void
@@ -40,6 +41,8 @@ public final class PresenceService: Sendable {
     }
 
     private let store: any ChatStore
+    /// Batches the `lastSeenAt` writes of changes that happen together.
+    private let lastSeen: LastSeenWriter
     private let logger: Logger
     private let state = Mutex(State())
     /// How long a user must be without connections before going offline is announced; zero: at once.
@@ -47,6 +50,7 @@ public final class PresenceService: Sendable {
 
     public init(store: any ChatStore, logger: Logger, offlineGrace: Duration = .zero) {
         self.store = store
+        self.lastSeen = LastSeenWriter(store: store)
         self.logger = logger
         self.offlineGrace = max(.zero, offlineGrace)
     }
@@ -209,7 +213,7 @@ public final class PresenceService: Sendable {
         let metadata: Logger.Metadata = ["user.id": "\(change.userID)", "online": "\(change.online)"]
         do {
             // A later change of this user is queued and will store a newer time: one write for both.
-            if !superseded { try await store.setLastSeen(userID: change.userID, at: change.lastSeenAt) }
+            if !superseded { try await lastSeen.write(userID: change.userID, at: change.lastSeenAt) }
         } catch {
             // Presence still goes out: a missed timestamp is less harmful than contacts with a stale picture.
             logger.error("storing lastSeenAt failed", metadata: metadata.merging(["error": "\(String(reflecting: error))"]) { $1 })

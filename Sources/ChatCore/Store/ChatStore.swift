@@ -17,6 +17,9 @@ public protocol ChatStore: Sendable {
     /// with `prefixKey` (lower-cased) when one is given. Returns at most `limit` rows.
     func searchUsers(prefixKey: String?, afterUsernameKey: String?, limit: Int) async throws -> [User]
     func setLastSeen(userID: Int64, at: Date) async throws
+    /// Stores several users' `lastSeenAt` in one transaction (presence writes many at once when many users connect
+    /// or leave together).
+    func setLastSeen(_ times: [Int64: Date]) async throws
 
     // MARK: Logins and refresh tokens
 

@@ -76,4 +76,15 @@ extension SQLChatStore {
             try await db.raw("UPDATE users SET last_seen_at = \(bind: date.millis) WHERE id = \(bind: userID)").run()
         }
     }
+
+    public func setLastSeen(_ times: [Int64: Date]) async throws {
+        guard !times.isEmpty else { return }
+        // In id order, so two batches lock the rows in the same order (no deadlock on MariaDB or PostgreSQL).
+        let rows = times.sorted { $0.key < $1.key }
+        try await backend.transaction { db in
+            for (userID, date) in rows {
+                try await db.raw("UPDATE users SET last_seen_at = \(bind: date.millis) WHERE id = \(bind: userID)").run()
+            }
+        }
+    }
 }
