@@ -135,6 +135,39 @@ import Testing
         }
     }
 
+    /// Work that waits for a connection (the pool's two are busy) and is cancelled ends at once, though its lease
+    /// request is withdrawn and made again while it waits; it is not run later on a connection.
+    @Test func workCancelledWhileWaitingForAConnectionEnds() async throws {
+        try await PostgresTestServer.withScratchDatabase { url in
+            let backend = try await PostgresBackend.open(url: url, maximumConnections: 2, logger: TestBackend.logger)
+            let admin = try await PostgresBackend.open(url: url, maximumConnections: 2, logger: TestBackend.logger)
+            let busy = ["first", "second"].map { marker in
+                Task { try await backend.read { db in try await db.raw("SELECT pg_sleep(120), \(bind: marker) AS marker").run() } }
+            }
+            do {
+                #expect(try await Self.waitUntilRunning(count: 2, using: admin), "both of the pool's connections are busy")
+                let waiting = Task {
+                    try await backend.transaction { db in try await db.raw("CREATE TABLE ran (id int)").run() }
+                }
+                // Past a withdrawal and a new request or two.
+                try await Task.sleep(for: .milliseconds(2_500))
+                waiting.cancel()
+                await #expect(throws: (any Error).self) { try await BoundedWait.value(of: waiting, within: .seconds(10), "the cancelled work") }
+                _ = try await Self.terminateSleeping(using: admin, limit: 2)
+                // Time for work that was wrongly still queued to get a freed connection and run.
+                try await Task.sleep(for: .milliseconds(500))
+                let tables = try await admin.read { db in
+                    try await db.raw("SELECT count(*)::int AS n FROM pg_tables WHERE tablename = 'ran'").first(decodingColumn: "n", as: Int.self)
+                }
+                #expect(tables == 0, "the cancelled work never ran")
+            } catch {
+                await Self.endAll(busy, admin: admin, backend: backend)
+                throw error
+            }
+            await Self.endAll(busy, admin: admin, backend: backend)
+        }
+    }
+
     /// Waits (up to 20 seconds) until `count` sessions of this database run the busy `pg_sleep`.
     private static func waitUntilRunning(count: Int, using admin: PostgresBackend) async throws -> Bool {
         for _ in 0..<200 {
