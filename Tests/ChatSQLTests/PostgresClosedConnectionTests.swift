@@ -10,7 +10,11 @@ import Testing
 /// the store keeps serving on other connections. postgres-nio never answers a statement written to a connection
 /// whose channel has already closed, and its pool can lend such a connection; before the store guarded against it,
 /// the message appender could stall for good after a connection died during COMMIT (issue 13).
-@Suite(.timeLimit(.minutes(1))) struct PostgresClosedConnectionTests {
+///
+/// Every wait on work of a task of its own is bounded (``BoundedWait``): a time limit cannot end such a wait, and a
+/// regression would hang the whole run. The limit is a backstop, generous because creating and dropping the
+/// scratch database beside the other suites on a loaded machine has alone taken over 20 seconds.
+@Suite(.timeLimit(.minutes(3))) struct PostgresClosedConnectionTests {
     /// The server ends a session (`pg_terminate_backend`, as an operator or a failover would) and, once the client
     /// has seen the connection close, a statement is sent on it: the caller hears that the connection closed.
     @Test func statementOnAConnectionThatClosedFailsInsteadOfWaiting() async throws {
@@ -75,12 +79,12 @@ import Testing
                 let alice = try await store.insertUser(Fixtures.user("alice"))
                 let bob = try await store.insertUser(Fixtures.user("bob"))
                 let conversation = try await store.findOrCreateDirectConversation(Fixtures.direct(alice.id, bob.id)).conversation.id
-                try await Self.slowDownCommits(backend)
+                try await PostgresCommitFaults.slowDownCommits(backend)
                 let append = Task { try await store.appendMessages([Fixtures.draft(conversation, from: alice.id, "one", clientID: "c1")]) }
-                #expect(try await Self.terminateRunningCommit(using: admin), "the COMMIT was seen running and its session terminated")
-                let results = try await append.value
+                #expect(try await PostgresCommitFaults.terminateRunningCommit(using: admin), "the COMMIT was seen running and its session terminated")
+                let results = try await BoundedWait.value(of: append, within: .seconds(30), "the append whose COMMIT lost its session")
                 #expect(throws: ChatError.self) { try results[0].get() }
-                try await backend.transaction { db in try await db.raw("DROP TRIGGER slow_commit ON messages").run() }
+                try await PostgresCommitFaults.restoreCommits(backend)
                 let retry = try await store.append([Fixtures.draft(conversation, from: alice.id, "one", clientID: "c1")])
                 #expect(retry.first?.isNew == true)
                 #expect(retry.first?.message.seq == 1)
@@ -208,41 +212,6 @@ import Testing
         for task in busy { _ = try? await BoundedWait.value(of: task, within: .seconds(10), "busy work") }
         await admin.shutdown()
         await backend.shutdown()
-    }
-
-    /// From now on every COMMIT that inserted a message spends two seconds in a deferred trigger.
-    static func slowDownCommits(_ backend: any SQLBackend) async throws {
-        try await backend.transaction { db in
-            try await db.raw(
-                """
-                CREATE FUNCTION slow_commit() RETURNS trigger LANGUAGE plpgsql AS $$
-                BEGIN PERFORM pg_sleep(2); RETURN NULL; END $$
-                """
-            ).run()
-            try await db.raw(
-                """
-                CREATE CONSTRAINT TRIGGER slow_commit AFTER INSERT ON messages DEFERRABLE INITIALLY DEFERRED
-                FOR EACH ROW EXECUTE FUNCTION slow_commit()
-                """
-            ).run()
-        }
-    }
-
-    /// Waits (up to two seconds) for a COMMIT to run in this database and terminates its session.
-    static func terminateRunningCommit(using backend: any SQLBackend) async throws -> Bool {
-        for _ in 0..<100 {
-            try await Task.sleep(for: .milliseconds(20))
-            let killed = try await backend.read { db in
-                try await db.raw(
-                    """
-                    SELECT pg_terminate_backend(pid) AS killed FROM pg_stat_activity
-                    WHERE datname = current_database() AND pid <> pg_backend_pid() AND state = 'active' AND query = 'COMMIT'
-                    """
-                ).first(decodingColumn: "killed", as: Bool.self) ?? false
-            }
-            if killed { return true }
-        }
-        return false
     }
 
     private static func backendPID(of connection: PostgresConnection) async throws -> Int32 {
