@@ -185,4 +185,14 @@ struct MySQLURLTests {
         #expect("\(url)" == "mysql://chat:***@db.example:3306/chat?sslmode=required")
         #expect(!String(reflecting: url).contains("s3cr"))
     }
+
+    @Test("pool_size=1 is refused before connecting: the migration's lock and its work need two connections")
+    func poolOfOneIsRefused() async throws {
+        // Port 1 on loopback: nothing listens, so reaching the server would fail differently.
+        await #expect {
+            _ = try await MySQLBackend.open(url: "mysql://u:p@127.0.0.1:1/chat?pool_size=1", logger: TestBackend.logger)
+        } throws: { error in
+            (error as? ChatError)?.details?["field"] == "databaseURL" && "\(error)".contains("pool_size")
+        }
+    }
 }
