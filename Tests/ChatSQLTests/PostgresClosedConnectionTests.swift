@@ -108,10 +108,8 @@ import Testing
             // The smallest pool a URL may ask for (`pool_size=2`).
             let backend = try await PostgresBackend.open(url: url, maximumConnections: 2, logger: TestBackend.logger)
             let admin = try await PostgresBackend.open(url: url, maximumConnections: 2, logger: TestBackend.logger)
-            let busy = ["first", "second"].map { marker in
-                // Longer than this test may take: the waiting work must not be served by their release.
-                Task { try await backend.read { db in try await db.raw("SELECT pg_sleep(120), \(bind: marker) AS marker").run() } }
-            }
+            // Longer than this test may take: the waiting work must not be served by their release.
+            let busy = [Self.sleep(120, "first", on: backend), Self.sleep(120, "second", on: backend)]
             do {
                 #expect(try await Self.waitUntilRunning(count: 2, using: admin), "both of the pool's connections are busy")
                 let waiting = Task {
@@ -119,7 +117,7 @@ import Testing
                 }
                 // Long enough for the request to be queued: the pool has no third connection to lend.
                 try await Task.sleep(for: .milliseconds(300))
-                #expect(try await Self.terminateSleeping(using: admin, limit: 1) == 1)
+                #expect(try await Self.terminateSleeping("first", using: admin) == 1)
                 await #expect(throws: ChatError.self) { try await BoundedWait.value(of: busy[0], within: .seconds(20), "the killed work") }
                 do {
                     #expect(try await BoundedWait.value(of: waiting, within: .seconds(20), "the waiting work") == 42)
@@ -139,15 +137,39 @@ import Testing
         }
     }
 
+    /// Work that waits for a merely busy pool longer than a lease request may wait (it is withdrawn and made again)
+    /// runs once, when a connection is released.
+    @Test func workWaitingLongForABusyPoolRunsOnceWhenAConnectionIsReleased() async throws {
+        try await PostgresTestServer.withScratchDatabase { url in
+            let backend = try await PostgresBackend.open(url: url, maximumConnections: 2, logger: TestBackend.logger)
+            let admin = try await PostgresBackend.open(url: url, maximumConnections: 2, logger: TestBackend.logger)
+            try await backend.transaction { db in try await db.raw("CREATE TABLE ran (id int)").run() }
+            // The first is released after 3 seconds, by itself; the second holds on for longer than the test.
+            let busy = [Self.sleep(3, "first", on: backend), Self.sleep(120, "second", on: backend)]
+            do {
+                #expect(try await Self.waitUntilRunning(count: 2, using: admin), "both of the pool's connections are busy")
+                let waiting = Task { try await backend.transaction { db in try await db.raw("INSERT INTO ran VALUES (1)").run() } }
+                try await BoundedWait.value(of: waiting, within: .seconds(20), "the waiting work")
+                try await BoundedWait.value(of: busy[0], within: .seconds(20), "the busy work released first")
+                let rows = try await admin.read { db in
+                    try await db.raw("SELECT count(*)::int AS n FROM ran").first(decodingColumn: "n", as: Int.self)
+                }
+                #expect(rows == 1, "the work ran once")
+            } catch {
+                await Self.endAll(busy, admin: admin, backend: backend)
+                throw error
+            }
+            await Self.endAll(busy, admin: admin, backend: backend)
+        }
+    }
+
     /// Work that waits for a connection (the pool's two are busy) and is cancelled ends at once, though its lease
     /// request is withdrawn and made again while it waits; it is not run later on a connection.
     @Test func workCancelledWhileWaitingForAConnectionEnds() async throws {
         try await PostgresTestServer.withScratchDatabase { url in
             let backend = try await PostgresBackend.open(url: url, maximumConnections: 2, logger: TestBackend.logger)
             let admin = try await PostgresBackend.open(url: url, maximumConnections: 2, logger: TestBackend.logger)
-            let busy = ["first", "second"].map { marker in
-                Task { try await backend.read { db in try await db.raw("SELECT pg_sleep(120), \(bind: marker) AS marker").run() } }
-            }
+            let busy = [Self.sleep(120, "first", on: backend), Self.sleep(120, "second", on: backend)]
             do {
                 #expect(try await Self.waitUntilRunning(count: 2, using: admin), "both of the pool's connections are busy")
                 let waiting = Task {
@@ -157,7 +179,7 @@ import Testing
                 try await Task.sleep(for: .milliseconds(2_500))
                 waiting.cancel()
                 await #expect(throws: (any Error).self) { try await BoundedWait.value(of: waiting, within: .seconds(10), "the cancelled work") }
-                _ = try await Self.terminateSleeping(using: admin, limit: 2)
+                _ = try await Self.terminateSleeping(nil, using: admin)
                 // Time for work that was wrongly still queued to get a freed connection and run.
                 try await Task.sleep(for: .milliseconds(500))
                 let tables = try await admin.read { db in
@@ -172,14 +194,21 @@ import Testing
         }
     }
 
-    /// Waits (up to 20 seconds) until `count` sessions of this database run the busy `pg_sleep`.
+    /// Busy work on one of `backend`'s connections: `pg_sleep(seconds)`, named by `marker` in the query's text.
+    private static func sleep(_ seconds: Int, _ marker: String, on backend: PostgresBackend) -> Task<Void, any Error> {
+        // Both are this file's constants, written into the text so that the killer can tell the sessions apart.
+        let query = SQLQueryString("SELECT pg_sleep(\(unsafeRaw: String(seconds))), '\(unsafeRaw: marker)' AS marker")
+        return Task { try await backend.read { db in try await db.raw(query).run() } }
+    }
+
+    /// Waits (up to 20 seconds) until `count` sessions of this database run busy work.
     private static func waitUntilRunning(count: Int, using admin: PostgresBackend) async throws -> Bool {
         for _ in 0..<200 {
             let running = try await admin.read { db in
                 try await db.raw(
                     """
                     SELECT count(*)::int AS running FROM pg_stat_activity
-                    WHERE datname = current_database() AND state = 'active' AND query LIKE 'SELECT pg_sleep(120)%'
+                    WHERE datname = current_database() AND state = 'active' AND query LIKE 'SELECT pg_sleep(% AS marker'
                     """
                 ).first(decodingColumn: "running", as: Int.self) ?? 0
             }
@@ -189,17 +218,17 @@ import Testing
         return false
     }
 
-    /// Terminates up to `limit` sessions of this database (the scratch database of this test alone) that run the
-    /// busy `pg_sleep`; returns how many.
+    /// Terminates the sessions of this database (the scratch database of this test alone) that run the busy work
+    /// named `marker`, or all busy work; returns how many.
     @discardableResult
-    private static func terminateSleeping(using admin: PostgresBackend, limit: Int) async throws -> Int {
-        try await admin.read { db in
+    private static func terminateSleeping(_ marker: String?, using admin: PostgresBackend) async throws -> Int {
+        let pattern = marker.map { "SELECT pg_sleep(%), '\($0)' AS marker" } ?? "SELECT pg_sleep(% AS marker"
+        return try await admin.read { db in
             try await db.raw(
                 """
                 SELECT count(*)::int AS killed FROM (
                     SELECT pg_terminate_backend(pid) FROM pg_stat_activity
-                    WHERE datname = current_database() AND state = 'active' AND query LIKE 'SELECT pg_sleep(120)%'
-                    ORDER BY pid LIMIT \(bind: limit)
+                    WHERE datname = current_database() AND state = 'active' AND query LIKE \(bind: pattern)
                 ) AS terminated
                 """
             ).first(decodingColumn: "killed", as: Int.self) ?? 0
@@ -208,7 +237,7 @@ import Testing
 
     /// Ends the busy work that is left and both pools, without waiting on anything for long.
     private static func endAll(_ busy: [Task<Void, any Error>], admin: PostgresBackend, backend: PostgresBackend) async {
-        _ = try? await terminateSleeping(using: admin, limit: busy.count)
+        _ = try? await terminateSleeping(nil, using: admin)
         for task in busy { _ = try? await BoundedWait.value(of: task, within: .seconds(10), "busy work") }
         await admin.shutdown()
         await backend.shutdown()
