@@ -189,6 +189,7 @@ let package = Package(
                 "ChatCore", "ChatSQL", "ChatServer", "MariaDB", "WebSocketTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "SQLKit", package: "sql-kit"),
             ],
             path: "Tests/ChatTestSupport"),
         .testTarget(name: "ChatSQLTests", dependencies: ["ChatSQL", "ChatCore", "ChatTestSupport", "MariaDB"]),

@@ -130,13 +130,9 @@ struct MySQLSchemaTests {
 struct ConcurrentMigrationTests {
     @Test("two processes migrating one fresh database at once both succeed and apply each version once")
     func twoMigrators() async throws {
-        guard MySQLTestServer.url != nil else {
-            Issue.record(Comment(rawValue: MySQLTestServer.skipMessage), severity: .warning)
-            try Test.cancel(Comment(rawValue: MySQLTestServer.skipMessage))
-        }
-        try await MySQLTestServer.withScratchDatabase { url in
-            let first = try await ChatDatabase.open(try DatabaseURL(parsing: url), logger: TestBackend.logger)
-            let second = try await ChatDatabase.open(try DatabaseURL(parsing: url), logger: TestBackend.logger)
+        try await TestBackend.mariadb.withDatabaseURL { url in
+            let first = try await ChatDatabase.open(url, logger: TestBackend.logger)
+            let second = try await ChatDatabase.open(url, logger: TestBackend.logger)
             async let a = Migrator(backend: first, logger: TestBackend.logger).migrate()
             async let b = Migrator(backend: second, logger: TestBackend.logger).migrate()
             let applied = try await a + b
@@ -154,14 +150,11 @@ struct ConcurrentMigrationTests {
 extension ConcurrentMigrationTests {
     @Test("a migration waits for another process's lock longer than the client's read timeout")
     func longWait() async throws {
-        guard MySQLTestServer.url != nil else {
-            Issue.record(Comment(rawValue: MySQLTestServer.skipMessage), severity: .warning)
-            try Test.cancel(Comment(rawValue: MySQLTestServer.skipMessage))
-        }
-        try await MySQLTestServer.withScratchDatabase { url in
-            let first = try await ChatDatabase.open(try DatabaseURL(parsing: url), logger: TestBackend.logger)
+        try await TestBackend.mariadb.withDatabaseURL { url in
+            let first = try await ChatDatabase.open(url, logger: TestBackend.logger)
             // A client that gives up on any one read after 8 s: one long GET_LOCK would end as a lost connection.
-            let impatient = url + (url.contains("?") ? "&" : "?") + "read_timeout=8"
+            guard case .mysql(let text) = url else { throw ChatError.internal("not a MySQL URL") }
+            let impatient = text + (text.contains("?") ? "&" : "?") + "read_timeout=8"
             let second = try await ChatDatabase.open(try DatabaseURL(parsing: impatient), logger: TestBackend.logger)
             let held = ContinuousClock.now
             // The first process holds the migration lock for 13 s (a long migration).
@@ -184,5 +177,15 @@ struct MySQLURLTests {
         let url = try DatabaseURL(parsing: "mysql://chat:s3cr%40t@db.example:3306/chat?sslmode=required")
         #expect("\(url)" == "mysql://chat:***@db.example:3306/chat?sslmode=required")
         #expect(!String(reflecting: url).contains("s3cr"))
+    }
+
+    @Test("pool_size=1 is refused before connecting: the migration's lock and its work need two connections")
+    func poolOfOneIsRefused() async throws {
+        // Port 1 on loopback: nothing listens, so reaching the server would fail differently.
+        await #expect {
+            _ = try await MySQLBackend.open(url: "mysql://u:p@127.0.0.1:1/chat?pool_size=1", logger: TestBackend.logger)
+        } throws: { error in
+            (error as? ChatError)?.details?["field"] == "databaseURL" && "\(error)".contains("pool_size")
+        }
     }
 }

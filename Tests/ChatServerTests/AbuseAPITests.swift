@@ -102,6 +102,37 @@ struct AbuseAPITests {
         }
     }
 
+    @Test("a refused login is held for CHATONE_AUTH_REFUSAL_DELAY_MS before its 429; other refusals and answers are not")
+    func refusedAuthIsHeld() async throws {
+        // Live: the per-address limit needs the client's real address.
+        try await TestApp.live(on: .sqliteFile, configure: {
+            $0.rateLimits.loginPerAddress = RateLimit(burst: 2, per: .seconds(600))
+            $0.rateLimits.messagesPerUser = RateLimit(burst: 1, per: .seconds(600))
+            $0.authRefusalDelay = .milliseconds(700)
+        }) { _, api in
+            let ann = try await api.register("ann", password: "correct horse")
+            let ben = try await api.register("ben", password: "correct horse")
+            let clock = ContinuousClock()
+            var refusals: [Duration] = []
+            var statuses: [Int] = []
+            for _ in 0..<4 {
+                let started = clock.now
+                statuses.append(try await api.login("ann", password: "correct horse").status)
+                if statuses.last == 429 { refusals.append(clock.now - started) }
+            }
+            #expect(statuses == [200, 200, 429, 429])
+            // A lower bound only: a slow machine may take longer, never shorter.
+            #expect(refusals.allSatisfy { $0 >= .milliseconds(700) }, "\(refusals)")
+            // A message refused by its own limit is answered at once (the hold is for the auth routes only): it is
+            // far below the hold even on a busy machine.
+            let conversation = try await api.conversationID(ann, with: ben)
+            #expect(try await api.send(ann, conversation, "one").status == 201)
+            let started = clock.now
+            #expect(try await api.send(ann, conversation, "two").status == 429)
+            #expect(clock.now - started < .milliseconds(600))
+        }
+    }
+
     @Test("a user flooding sends gets 429 RATE_LIMITED, and nothing of the refused sends is stored", arguments: TestBackend.servers)
     func sendFlood(_ backend: TestBackend) async throws {
         try await TestApp.run(on: backend, configure: { $0.rateLimits.messagesPerUser = RateLimit(burst: 5, per: .seconds(600)) }) { api in
@@ -159,16 +190,20 @@ struct ClientAddressTests {
         let config = try ServerConfig.fromEnvironment([
             "CHATONE_RATE_LOGIN_PER_IP": "5/10", "CHATONE_RATE_MESSAGES_PER_USER": "off", "CHATONE_TRUSTED_PROXIES": "127.0.0.1, 10.0.0.0/8",
             "CHATONE_MAX_SOCKETS_PER_USER": "3", "CHATONE_SOCKET_MAX_PAYLOAD": "2048", "CHATONE_BCRYPT_QUEUE": "4",
+            "CHATONE_AUTH_REFUSAL_DELAY_MS": "250",
         ])
         #expect(config.rateLimits.loginPerAddress == RateLimit(burst: 5, per: .seconds(10)))
         #expect(config.rateLimits.messagesPerUser == nil)
         #expect(config.trustedProxies.count == 2)
         #expect(config.maxSocketsPerUser == 3 && config.socketMaxPayload == 2048 && config.bcryptQueueLimit == 4)
+        #expect(config.authRefusalDelay == .milliseconds(250))
         let defaults = try ServerConfig.fromEnvironment([:])
+        #expect(defaults.authRefusalDelay == .seconds(1))
         #expect(defaults.maxSocketsPerUser == 20 && defaults.socketMaxPayload == 65536 && defaults.rateLimits == RateLimitSettings())
         for (name, value) in [
             ("CHATONE_RATE_TYPING_PER_USER", "fast"), ("CHATONE_TRUSTED_PROXIES", "everyone"), ("CHATONE_MAX_SOCKETS_PER_USER", "0"),
-            ("CHATONE_SOCKET_MAX_PAYLOAD", "99999999999999999999"),
+            ("CHATONE_SOCKET_MAX_PAYLOAD", "99999999999999999999"), ("CHATONE_AUTH_REFUSAL_DELAY_MS", "-1"),
+            ("CHATONE_AUTH_REFUSAL_DELAY_MS", "10001"),
         ] {
             #expect {
                 _ = try ServerConfig.fromEnvironment([name: value])

@@ -49,6 +49,12 @@ public struct ChatMetrics: Sendable {
         }
     }
 
+    /// bcrypt hashes and verifications run (`chatone_bcrypt_operations_total`): a storm refused by a limit must not
+    /// move it, which is how an operator (and the abuse test) tells refused work from work done.
+    public func bcryptOperations() -> Counter {
+        Counter(label: "chatone_bcrypt_operations_total", factory: factory)
+    }
+
     /// Requests refused by the rate limit called `limit` (a fixed name such as `messages_per_user`).
     public func rateLimitRejections(_ limit: String) -> Counter {
         Counter(label: "chatone_rate_limited_total", dimensions: [("limit", limit)], factory: factory)

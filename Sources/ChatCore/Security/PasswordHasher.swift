@@ -1,4 +1,5 @@
 import HummingbirdBcrypt
+import Metrics
 import NIOPosix
 
 /// Hashes and verifies passwords with bcrypt on a thread pool of its own.
@@ -9,6 +10,7 @@ public struct PasswordHasher: Sendable {
     public let cost: UInt8
     private let threadPool: NIOThreadPool
     private let admission: WorkAdmission
+    private let operations: Counter
     /// A hash of a random password, verified against when the username is unknown, so that unknown users and
     /// wrong passwords take the same time.
     private let dummyHash: String
@@ -20,13 +22,15 @@ public struct PasswordHasher: Sendable {
         self.cost = cost
         self.threadPool = threadPool
         self.admission = WorkAdmission(limit: maxQueued, refusals: metrics.rateLimitRejections("bcrypt_queue"))
+        self.operations = metrics.bcryptOperations()
         self.dummyHash = Bcrypt.hash(SecureRandom.token(byteCount: 16), cost: cost)
     }
 
     public func hash(_ password: String) async throws -> String {
         let cost = self.cost
         return try await admission.run {
-            try await threadPool.runIfActive {
+            operations.increment()
+            return try await threadPool.runIfActive {
                 BackgroundThreadPriority.lowerCurrentThread()
                 return Bcrypt.hash(password, cost: cost)
             }
@@ -40,7 +44,8 @@ public struct PasswordHasher: Sendable {
     public func verify(_ password: String, against hash: String?) async throws -> Bool {
         let target = hash ?? dummyHash
         let matches = try await admission.run {
-            try await threadPool.runIfActive {
+            operations.increment()
+            return try await threadPool.runIfActive {
                 BackgroundThreadPriority.lowerCurrentThread()
                 return Bcrypt.verify(password, hash: target)
             }

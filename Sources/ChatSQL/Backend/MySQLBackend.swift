@@ -44,6 +44,11 @@ public final class MySQLBackend: SQLBackend {
         guard configuration.database != nil else {
             throw ChatError.validation("MySQL URL needs a database name: mysql://user:password@host:3306/database", field: "databaseURL")
         }
+        // The migration holds its named lock on one pooled connection while it runs its statements on another, so a
+        // pool of one would wait for itself at start-up for ever.
+        guard configuration.maximumConnections >= 2 else {
+            throw ChatError.validation("pool_size must be at least 2 for ChatOne", field: "databaseURL")
+        }
         configuration.sessionSetup = sessionSetup
         let waits = metrics.poolWaits("mysql")
         let client = MariaDBClient(configuration: configuration, logger: logger, onPoolWait: { waits.record($0) })

@@ -21,6 +21,7 @@ public final class PostgresBackend: SQLBackend {
     private let logger: Logger
     private let runner: Task<Void, Never>
     private let watch = PostgresConnectionWatch()
+    private let leaser: PostgresLeaser
 
     /// Oldest server the schema and queries are tested against.
     static let minimumServerVersion = 12_00_00
@@ -67,6 +68,7 @@ public final class PostgresBackend: SQLBackend {
         self.client = client
         self.configuration = configuration
         self.logger = logger
+        self.leaser = PostgresLeaser(client: client)
         // The pool only hands out connections while `run()` runs; it lives as long as the backend.
         self.runner = Task { await client.run() }
     }
@@ -108,11 +110,12 @@ public final class PostgresBackend: SQLBackend {
 
     /// Runs `body` on a pooled connection that is open when it is lent, under ``PostgresConnectionWatch``: should the
     /// connection close while `body` waits on it, this throws ``PostgresConnectionClosed`` rather than waiting for
-    /// ever. For work that needs the connection itself (LISTEN); `body` must not keep it.
+    /// ever. The lease itself goes through ``PostgresLeaser``, so that waiting for a connection cannot last for ever
+    /// either when a leased one dies. For work that needs the connection itself (LISTEN); `body` must not keep it.
     public func withConnection<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
         var stale = 0
         while true {
-            let result: T? = try await client.withConnection { connection in
+            let result: T? = try await leaser.withConnection { [watch] connection in
                 // The pool can lend a connection whose close it has not processed yet. Nothing was sent on it: take
                 // it back and ask again.
                 if connection.isClosed { return nil }

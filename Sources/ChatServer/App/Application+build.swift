@@ -108,7 +108,9 @@ func buildRouter(services: ChatServices, config: ServerConfig, metrics: ServerMe
 
     let auth = AuthController(services: services)
     router.addRoutes(try OpenAPIController().routes, atPath: "api/v1")
-    router.addRoutes(auth.publicRoutes, atPath: "api/v1/auth")
+    let publicAuth = router.group("api/v1/auth")
+    if config.authRefusalDelay > .zero { publicAuth.add(middleware: RefusalDelayMiddleware(delay: config.authRefusalDelay)) }
+    publicAuth.addRoutes(auth.publicRoutes)
     let authenticated = router.group("api/v1").add(middleware: AuthMiddleware(auth: services.auth))
     authenticated.addRoutes(auth.authenticatedRoutes, atPath: "auth")
     authenticated.addRoutes(UserController(services: services).routes, atPath: "users")

@@ -64,6 +64,10 @@ public struct ServerConfig: Sendable {
     public var socketMaxEventsInFlight = 32
     /// How long a request head and body may take to arrive.
     public var requestTimeout: TimeInterval = 10
+    /// How long a login, register, refresh or logout refused by a rate limit is held before its 429 is sent
+    /// (`CHATONE_AUTH_REFUSAL_DELAY_MS`; 0 sends it at once), so that a client ignoring `Retry-After` cannot make
+    /// the server answer refusals as fast as it asks.
+    public var authRefusalDelay: Duration = .seconds(1)
 
     public init() {}
 
@@ -176,6 +180,12 @@ public struct ServerConfig: Sendable {
             socketConnectTimeout = try Self.parseSeconds(seconds, name: "CHATONE_SOCKET_CONNECT_TIMEOUT")
         }
         if let seconds = env["CHATONE_REQUEST_TIMEOUT"] { requestTimeout = try Self.parseSeconds(seconds, name: "CHATONE_REQUEST_TIMEOUT") }
+        if let text = env["CHATONE_AUTH_REFUSAL_DELAY_MS"], !text.isEmpty {
+            guard let value = Int(text), (0...10_000).contains(value) else {
+                throw Self.invalid("CHATONE_AUTH_REFUSAL_DELAY_MS", "an integer from 0 to 10000")
+            }
+            authRefusalDelay = .milliseconds(value)
+        }
     }
 
     public static func parsePort(_ text: String, name: String) throws -> Int {

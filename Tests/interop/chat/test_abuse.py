@@ -65,7 +65,15 @@ print(" ".join(f"{k}:{v}" for k, v in sorted(counts.items())))
 """
 
 
-def test_login_storm_is_refused_while_a_real_user_still_logs_in_within_a_second(storm_server):
+def bcrypt_operations(server: Server) -> int:
+    """bcrypt hashes and verifications the server has run (its /metrics counter)."""
+    text = server.request("GET", "/metrics").text
+    values = [line.split()[-1] for line in text.splitlines() if line.startswith("chatone_bcrypt_operations_total")]
+    assert len(values) == 1, values
+    return int(float(values[0]))
+
+
+def test_login_storm_is_refused_before_bcrypt_while_a_real_user_still_logs_in(storm_server):
     user = storm_server.register("real")
 
     def timed_login(address: str = "203.0.113.7") -> float:
@@ -81,10 +89,17 @@ def test_login_storm_is_refused_while_a_real_user_still_logs_in_within_a_second(
                              stdout=subprocess.PIPE, text=True)
     try:
         time.sleep(2.5)  # the storm's first attempts have used the address's budget and its bcrypt work is done
+        before = bcrypt_operations(storm_server)
         timings = sorted(timed_login() for _ in range(5))
-        # Within a second, or on a machine already slowed by other work, within four quiet logins: the storm may
-        # take some CPU, but the user never waits behind the attacker's bcrypt work.
-        assert timings[2] < max(1.0, 4 * quiet), f"real logins during the storm took {timings}; quiet {quiet:.2f} s"
+        during = bcrypt_operations(storm_server) - before
+        # The behaviour itself: while the storm goes on, the only bcrypt work the server does is the real user's five
+        # logins (one more if the attacker's budget gave a token back on a slow machine). The attacker is refused
+        # before any bcrypt, so the user never waits behind the attacker's work.
+        assert 5 <= during <= 6, f"bcrypt ran {during} times during the storm for 5 real logins"
+        # And its effect, with room for a machine busy with other work: the storm's own requests take some CPU, and
+        # bcrypt runs at a lower priority than everything else on the machine. Queued behind the attacker (64 hashes
+        # of a quarter second each), a login would take ten seconds or be refused.
+        assert timings[2] < max(2.0, 6 * quiet), f"real logins during the storm took {timings}; quiet {quiet:.2f} s"
     finally:
         out, _ = storm.communicate(timeout=60)
     counts = dict(pair.split(":") for pair in out.split())
@@ -121,7 +136,10 @@ def test_registration_is_limited_per_address(storm_server):
 
 
 def test_a_full_bcrypt_queue_answers_429_at_once():
-    server = Server(extra_env={**RATE_LIMITS_OFF, "CHATONE_BCRYPT_COST": "12", "CHATONE_BCRYPT_QUEUE": "2"})
+    # The refusal hold of the auth routes (CHATONE_AUTH_REFUSAL_DELAY_MS, a fixed second) is off here: this is about
+    # the queue, which must refuse without waiting for the bcrypt work ahead of it.
+    server = Server(extra_env={**RATE_LIMITS_OFF, "CHATONE_BCRYPT_COST": "12", "CHATONE_BCRYPT_QUEUE": "2",
+                               "CHATONE_AUTH_REFUSAL_DELAY_MS": "0"})
     try:
         user = server.register("q")
         results: list[tuple[int, float]] = []
