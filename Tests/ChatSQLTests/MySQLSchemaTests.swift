@@ -156,13 +156,16 @@ extension ConcurrentMigrationTests {
             guard case .mysql(let text) = url else { throw ChatError.internal("not a MySQL URL") }
             let impatient = text + (text.contains("?") ? "&" : "?") + "read_timeout=8"
             let second = try await ChatDatabase.open(try DatabaseURL(parsing: impatient), logger: TestBackend.logger)
+            // The schema is made by the first process beforehand: the impatient client is only to wait for the lock,
+            // not to run DDL, which on a loaded server can itself take longer than its 8 s.
+            try await Migrator(backend: first, logger: TestBackend.logger).migrate()
             let held = ContinuousClock.now
             // The first process holds the migration lock for 13 s (a long migration).
             async let slow: Void = first.withMigrationLock { try await Task.sleep(for: .seconds(13)) }
             try await Task.sleep(for: .milliseconds(500))
             let applied = try await Migrator(backend: second, logger: TestBackend.logger).migrate()
             #expect(ContinuousClock.now - held >= .seconds(13), "it waited for the lock")
-            #expect(applied == Migrator.all.map(\.version))
+            #expect(applied.isEmpty, "the first process had applied everything")
             try await slow
             await first.shutdown()
             await second.shutdown()

@@ -104,32 +104,30 @@ struct AbuseAPITests {
 
     @Test("a refused login is held for CHATONE_AUTH_REFUSAL_DELAY_MS before its 429; other refusals and answers are not")
     func refusedAuthIsHeld() async throws {
-        // Live: the per-address limit needs the client's real address.
+        // Live: the per-address limit needs the client's real address. The hold is long so that "not held" below has
+        // room on a loaded machine (a full parallel test run can make a plain request take a second).
         try await TestApp.live(on: .sqliteFile, configure: {
             $0.rateLimits.loginPerAddress = RateLimit(burst: 2, per: .seconds(600))
             $0.rateLimits.messagesPerUser = RateLimit(burst: 1, per: .seconds(600))
-            $0.authRefusalDelay = .milliseconds(700)
+            $0.authRefusalDelay = .seconds(4)
         }) { _, api in
             let ann = try await api.register("ann", password: "correct horse")
             let ben = try await api.register("ben", password: "correct horse")
             let clock = ContinuousClock()
-            var refusals: [Duration] = []
             var statuses: [Int] = []
-            for _ in 0..<4 {
-                let started = clock.now
-                statuses.append(try await api.login("ann", password: "correct horse").status)
-                if statuses.last == 429 { refusals.append(clock.now - started) }
-            }
-            #expect(statuses == [200, 200, 429, 429])
+            for _ in 0..<2 { statuses.append(try await api.login("ann", password: "correct horse").status) }
+            let started = clock.now
+            statuses.append(try await api.login("ann", password: "correct horse").status)
+            let refusal = clock.now - started
+            #expect(statuses == [200, 200, 429])
             // A lower bound only: a slow machine may take longer, never shorter.
-            #expect(refusals.allSatisfy { $0 >= .milliseconds(700) }, "\(refusals)")
-            // A message refused by its own limit is answered at once (the hold is for the auth routes only): it is
-            // far below the hold even on a busy machine.
+            #expect(refusal >= .seconds(4), "\(refusal)")
+            // A message refused by its own limit is answered without the hold (it is for the auth routes only).
             let conversation = try await api.conversationID(ann, with: ben)
             #expect(try await api.send(ann, conversation, "one").status == 201)
-            let started = clock.now
+            let sendStarted = clock.now
             #expect(try await api.send(ann, conversation, "two").status == 429)
-            #expect(clock.now - started < .milliseconds(600))
+            #expect(clock.now - sendStarted < .seconds(3))
         }
     }
 
