@@ -35,6 +35,8 @@ struct ChatOneBench: AsyncParsableCommand {
     @Option(help: "p2: sockets per user.") var socketsPerUser = 10
     @Option(help: "p2: connect/disconnect rounds.") var rounds = 3
     @Option(help: "p2: handshakes in flight.") var connectParallel = 256
+    @Option(help: "p2: seconds to wait before each RSS reading (after a close: 1.5 times this). Longer than the server's CHATONE_RECOVERY_WINDOW shows what it keeps once dropped sessions expire.")
+    var settle = 2.0
 
     @Option(help: "p3: messages in the history conversation (10,000,000 is the target scale).") var historyMessages = 5_000
     @Option(help: "p3: sends in flight while filling.") var historyWindow = 256
@@ -116,7 +118,7 @@ struct ChatOneBench: AsyncParsableCommand {
                 socketsPerUser: socketsPerUser,
                 rounds: rounds,
                 parallel: connectParallel,
-                settleSeconds: smoke ? 0.2 : 2
+                settleSeconds: smoke ? 0.2 : settle
             ).run(target)
         case "p3":
             return try await HistoryWorkload(
