@@ -390,6 +390,25 @@ struct RecoveryTests {
         #expect(store.sessionCount == 0)
         #expect(try await store.takeSession(pid: "c", namespace: "/") == nil)
     }
+
+    @Test("a store that went quiet drops its expired sessions and events without being called again")
+    func quietStoreSweeps() async throws {
+        let store = SocketIOMemoryRecoveryStore(configuration: .init(window: .milliseconds(200)))
+        _ = try await store.append(SocketIOPacket(type: .event, data: ["e"]), to: .init(rooms: ["r"]))
+        for index in 0..<2_000 {
+            let pid = "p\(index)"
+            try await store.persist(
+                SocketIOPersistedSession(namespace: "/", socketID: pid, pid: pid, rooms: ["r"], data: .null, baseOffset: nil, disconnectedAt: Date()))
+        }
+        #expect(store.sessionCount == 2_000 && store.eventCount == 1)
+        // Nothing touches the store now: the counts are plain reads, which drop nothing themselves.
+        let deadline = ContinuousClock.now + .seconds(5)
+        while store.sessionCount > 0 || store.eventCount > 0, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        #expect(store.sessionCount == 0)
+        #expect(store.eventCount == 0)
+    }
 }
 
 extension RecoveryTests.Client {

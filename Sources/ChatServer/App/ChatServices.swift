@@ -101,7 +101,8 @@ public struct ChatServices: Sendable {
                 store: store, backend: backend, auth: auth, users: UserService(store: store), conversations: conversations,
                 messages: messages, presence: presence, isOnline: { presence.isOnline($0) }, limits: limits, realtime: realtime,
                 sessionSockets: sessionSockets, cluster: cluster, bcryptPool: bcryptPool, bcryptQueueDepth: { hasher.queued },
-                memoryTrimmer: FreedMemoryTrimmer(pool: bcryptPool))
+                memoryTrimmer: FreedMemoryTrimmer(
+                    pool: bcryptPool, retainedFor: config.recoveryWindow > 0 ? .seconds(config.recoveryWindow) : nil))
         } catch {
             try? await bcryptPool.shutdownGracefully()
             await backend.shutdown()

@@ -18,6 +18,9 @@ final class FreedMemoryTrimmer: Sendable {
     static let delay: Duration = .milliseconds(500)
 
     private let pool: NIOThreadPool
+    /// When connection state recovery keeps dropped sockets' sessions, they are freed only as their window ends
+    /// (`SocketIOMemoryRecoveryStore` sweeps them then): a second trim follows after this long.
+    private let retainedFor: Duration?
     private let state = Mutex(State())
 
     private struct State {
@@ -25,8 +28,9 @@ final class FreedMemoryTrimmer: Sendable {
         var scheduled = false
     }
 
-    init(pool: NIOThreadPool) {
+    init(pool: NIOThreadPool, retainedFor: Duration? = nil) {
         self.pool = pool
+        self.retainedFor = retainedFor
     }
 
     /// Counts a closed socket; the `wave`-th since the last trim schedules the next one.
@@ -51,6 +55,10 @@ final class FreedMemoryTrimmer: Sendable {
                 state.closedSinceTrim = 0
                 state.scheduled = false
             }
+            pool.submit { _ in Self.trim() }
+            guard let retainedFor else { return }
+            // Just past the window of the wave's last session (the sweep runs 50 ms after it).
+            try? await Task.sleep(for: retainedFor + .seconds(1))
             pool.submit { _ in Self.trim() }
         }
     }
