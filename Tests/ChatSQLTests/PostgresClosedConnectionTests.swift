@@ -104,88 +104,83 @@ import Testing
     /// asks again for a lease that has waited a while. Before it did, this waiting work was stranded for ever
     /// whenever the pool saw the close before the dead connection's release.
     @Test func workWaitingForAConnectionGetsANewOneWhenABusyOneDies() async throws {
-        try await PostgresTestServer.withScratchDatabase { url in
-            // The smallest pool a URL may ask for (`pool_size=2`).
-            let backend = try await PostgresBackend.open(url: url, maximumConnections: 2, logger: TestBackend.logger)
-            let admin = try await PostgresBackend.open(url: url, maximumConnections: 2, logger: TestBackend.logger)
-            // Longer than this test may take: the waiting work must not be served by their release.
-            let busy = [Self.sleep(120, "first", on: backend), Self.sleep(120, "second", on: backend)]
-            do {
-                #expect(try await Self.waitUntilRunning(count: 2, using: admin), "both of the pool's connections are busy")
-                let waiting = Task {
-                    try await backend.read { db in try await db.raw("SELECT 42 AS answer").first(decodingColumn: "answer", as: Int.self) }
-                }
-                // Long enough for the request to be queued: the pool has no third connection to lend.
-                try await Task.sleep(for: .milliseconds(300))
-                #expect(try await Self.terminateSleeping("first", using: admin) == 1)
-                await #expect(throws: ChatError.self) { try await BoundedWait.value(of: busy[0], within: .seconds(20), "the killed work") }
-                do {
-                    #expect(try await BoundedWait.value(of: waiting, within: .seconds(20), "the waiting work") == 42)
-                } catch let error as ChatError {
-                    // Should the dead connection's release reach the pool before its close, the pool lends it to the
-                    // waiting work, which then fails like any work on a connection that closes under it.
-                    Issue.record(Comment(rawValue: "the pool lent the waiting work the dead connection: \(error)"), severity: .warning)
-                }
-                // Either way the store serves while `second` still holds its connection.
-                let next = Task { try await backend.read { db in try await db.raw("SELECT 43 AS answer").first(decodingColumn: "answer", as: Int.self) } }
-                #expect(try await BoundedWait.value(of: next, within: .seconds(20), "the next work") == 43)
-            } catch {
-                await Self.endAll(busy, admin: admin, backend: backend)
-                throw error
+        // Longer than this test may take: the waiting work must not be served by their release.
+        try await Self.withBusyPool(sleeping: [(120, "first"), (120, "second")]) { backend, admin, busy in
+            let waiting = Task {
+                try await backend.read { db in try await db.raw("SELECT 42 AS answer").first(decodingColumn: "answer", as: Int.self) }
             }
-            await Self.endAll(busy, admin: admin, backend: backend)
+            // Long enough for the request to be queued: the pool has no third connection to lend.
+            try await Task.sleep(for: .milliseconds(300))
+            #expect(try await Self.terminateSleeping("first", using: admin) == 1)
+            await #expect(throws: ChatError.self) { try await BoundedWait.value(of: busy[0], within: .seconds(20), "the killed work") }
+            do {
+                #expect(try await BoundedWait.value(of: waiting, within: .seconds(20), "the waiting work") == 42)
+            } catch let error as ChatError {
+                // Should the dead connection's release reach the pool before its close, the pool lends it to the
+                // waiting work, which then fails like any work on a connection that closes under it.
+                Issue.record(Comment(rawValue: "the pool lent the waiting work the dead connection: \(error)"), severity: .warning)
+            }
+            // Either way the store serves while `second` still holds its connection.
+            let next = Task { try await backend.read { db in try await db.raw("SELECT 43 AS answer").first(decodingColumn: "answer", as: Int.self) } }
+            #expect(try await BoundedWait.value(of: next, within: .seconds(20), "the next work") == 43)
         }
     }
 
     /// Work that waits for a merely busy pool longer than a lease request may wait (it is withdrawn and made again)
     /// runs once, when a connection is released.
     @Test func workWaitingLongForABusyPoolRunsOnceWhenAConnectionIsReleased() async throws {
-        try await PostgresTestServer.withScratchDatabase { url in
-            let backend = try await PostgresBackend.open(url: url, maximumConnections: 2, logger: TestBackend.logger)
-            let admin = try await PostgresBackend.open(url: url, maximumConnections: 2, logger: TestBackend.logger)
-            try await backend.transaction { db in try await db.raw("CREATE TABLE ran (id int)").run() }
-            // The first is released after 3 seconds, by itself; the second holds on for longer than the test.
-            let busy = [Self.sleep(3, "first", on: backend), Self.sleep(120, "second", on: backend)]
-            do {
-                #expect(try await Self.waitUntilRunning(count: 2, using: admin), "both of the pool's connections are busy")
-                let waiting = Task { try await backend.transaction { db in try await db.raw("INSERT INTO ran VALUES (1)").run() } }
-                try await BoundedWait.value(of: waiting, within: .seconds(20), "the waiting work")
-                try await BoundedWait.value(of: busy[0], within: .seconds(20), "the busy work released first")
-                let rows = try await admin.read { db in
-                    try await db.raw("SELECT count(*)::int AS n FROM ran").first(decodingColumn: "n", as: Int.self)
-                }
-                #expect(rows == 1, "the work ran once")
-            } catch {
-                await Self.endAll(busy, admin: admin, backend: backend)
-                throw error
+        // The first is released after 3 seconds, by itself; the second holds on for longer than the test.
+        try await Self.withBusyPool(
+            sleeping: [(3, "first"), (120, "second")],
+            before: { backend in try await backend.transaction { db in try await db.raw("CREATE TABLE ran (id int)").run() } }
+        ) { backend, admin, busy in
+            let waiting = Task { try await backend.transaction { db in try await db.raw("INSERT INTO ran VALUES (1)").run() } }
+            try await BoundedWait.value(of: waiting, within: .seconds(20), "the waiting work")
+            try await BoundedWait.value(of: busy[0], within: .seconds(20), "the busy work released first")
+            let rows = try await admin.read { db in
+                try await db.raw("SELECT count(*)::int AS n FROM ran").first(decodingColumn: "n", as: Int.self)
             }
-            await Self.endAll(busy, admin: admin, backend: backend)
+            #expect(rows == 1, "the work ran once")
         }
     }
 
     /// Work that waits for a connection (the pool's two are busy) and is cancelled ends at once, though its lease
     /// request is withdrawn and made again while it waits; it is not run later on a connection.
     @Test func workCancelledWhileWaitingForAConnectionEnds() async throws {
+        try await Self.withBusyPool(sleeping: [(120, "first"), (120, "second")]) { backend, admin, _ in
+            let waiting = Task {
+                try await backend.transaction { db in try await db.raw("CREATE TABLE ran (id int)").run() }
+            }
+            // Past a withdrawal and a new request or two.
+            try await Task.sleep(for: .milliseconds(2_500))
+            waiting.cancel()
+            await #expect(throws: (any Error).self) { try await BoundedWait.value(of: waiting, within: .seconds(10), "the cancelled work") }
+            _ = try await Self.terminateSleeping(nil, using: admin)
+            // Time for work that was wrongly still queued to get a freed connection and run.
+            try await Task.sleep(for: .milliseconds(500))
+            let tables = try await admin.read { db in
+                try await db.raw("SELECT count(*)::int AS n FROM pg_tables WHERE tablename = 'ran'").first(decodingColumn: "n", as: Int.self)
+            }
+            #expect(tables == 0, "the cancelled work never ran")
+        }
+    }
+
+    /// Runs `body` against a pool of two on a scratch database (the smallest a URL may ask for, `pool_size=2`) whose
+    /// connections both run busy work (`sleeping`: seconds and marker each), with a second pool to watch and kill
+    /// sessions; `before` runs on the pool first. The busy work left and both pools are ended however `body` ends.
+    private static func withBusyPool(
+        sleeping: [(seconds: Int, marker: String)], before: (PostgresBackend) async throws -> Void = { _ in },
+        _ body: (_ backend: PostgresBackend, _ admin: PostgresBackend, _ busy: [Task<Void, any Error>]) async throws -> Void
+    ) async throws {
         try await PostgresTestServer.withScratchDatabase { url in
             let backend = try await PostgresBackend.open(url: url, maximumConnections: 2, logger: TestBackend.logger)
             let admin = try await PostgresBackend.open(url: url, maximumConnections: 2, logger: TestBackend.logger)
-            let busy = [Self.sleep(120, "first", on: backend), Self.sleep(120, "second", on: backend)]
+            var busy: [Task<Void, any Error>] = []
             do {
-                #expect(try await Self.waitUntilRunning(count: 2, using: admin), "both of the pool's connections are busy")
-                let waiting = Task {
-                    try await backend.transaction { db in try await db.raw("CREATE TABLE ran (id int)").run() }
-                }
-                // Past a withdrawal and a new request or two.
-                try await Task.sleep(for: .milliseconds(2_500))
-                waiting.cancel()
-                await #expect(throws: (any Error).self) { try await BoundedWait.value(of: waiting, within: .seconds(10), "the cancelled work") }
-                _ = try await Self.terminateSleeping(nil, using: admin)
-                // Time for work that was wrongly still queued to get a freed connection and run.
-                try await Task.sleep(for: .milliseconds(500))
-                let tables = try await admin.read { db in
-                    try await db.raw("SELECT count(*)::int AS n FROM pg_tables WHERE tablename = 'ran'").first(decodingColumn: "n", as: Int.self)
-                }
-                #expect(tables == 0, "the cancelled work never ran")
+                try await before(backend)
+                busy = sleeping.map { Self.sleep($0.seconds, $0.marker, on: backend) }
+                #expect(try await Self.waitUntilRunning(count: busy.count, using: admin), "both of the pool's connections are busy")
+                try await body(backend, admin, busy)
             } catch {
                 await Self.endAll(busy, admin: admin, backend: backend)
                 throw error
