@@ -18,17 +18,21 @@ struct MigrationTests {
         }
     }
 
-    @Test("SQLite files run in WAL mode with foreign keys on")
+    @Test("SQLite files run in WAL mode with foreign keys on and temporary storage in memory, on the writer and the readers")
     func sqlitePragmas() async throws {
         try await TestBackend.sqliteFile.withStore { _, backend in
-            let (mode, foreignKeys) = try await backend.read { db in
-                (
+            let settings: @Sendable (any SQLDatabase) async throws -> [String?] = { db in
+                [
                     try await db.raw("PRAGMA journal_mode").first(decodingColumn: "journal_mode", as: String.self),
-                    try await db.raw("PRAGMA foreign_keys").first(decodingColumn: "foreign_keys", as: Int.self)
-                )
+                    try await db.raw("PRAGMA foreign_keys").first(decodingColumn: "foreign_keys", as: Int.self).map(String.init),
+                    // 2 is MEMORY: statement journals never spill to temporary files.
+                    try await db.raw("PRAGMA temp_store").first(decodingColumn: "temp_store", as: Int.self).map(String.init),
+                ]
             }
-            #expect(mode == "wal")
-            #expect(foreignKeys == 1)
+            let onReader = try await backend.read(settings)
+            let onWriter = try await backend.transaction(settings)
+            #expect(onReader == ["wal", "1", "2"])
+            #expect(onWriter == ["wal", "1", "2"])
         }
     }
 

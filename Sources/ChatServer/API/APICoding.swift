@@ -14,6 +14,6 @@ enum APICoding {
     }
 
     static func timestamp(_ date: Date) -> String {
-        date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true))
+        APITimestamp.string(date)
     }
 }
