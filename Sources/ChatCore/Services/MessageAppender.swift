@@ -37,6 +37,9 @@ public final class MessageAppender: Sendable {
     public typealias Encode = @Sendable (Message) -> ByteBuffer?
     /// Receives each committed change to a message, in commit order with the batches, before its caller resumes.
     public typealias DeliverChange = @Sendable (MessageChange) async -> Void
+    /// Wraps the hand-over of one committed batch or change (its deliveries and its senders' answers): the socket
+    /// layer wakes each event loop once per batch there instead of once per connection.
+    public typealias DeliveryScope = @Sendable (_ handOver: @Sendable () async -> Void) async -> Void
 
     /// A message change waiting for the writer: the store call that makes it, and its caller.
     private struct PendingChange {
@@ -74,7 +77,7 @@ public final class MessageAppender: Sendable {
 
     public init(
         store: any ChatStore, maxBatch: Int = 256, encode: Encode? = nil, deliver: Deliver? = nil, deliverChange: DeliverChange? = nil,
-        metrics: ChatMetrics = .disabled
+        scope: DeliveryScope? = nil, metrics: ChatMetrics = .disabled
     ) {
         self.store = store
         self.metrics = metrics
@@ -82,14 +85,17 @@ public final class MessageAppender: Sendable {
         let (batches, committed) = AsyncStream.makeStream(of: Committed.self)
         self.committed = committed
         // Ends when the appender goes away (its continuation with it), after the batches already handed over.
+        let scope = scope ?? { handOver in await handOver() }
         Task {
             for await item in batches {
-                switch item {
-                case .batch(let batch):
-                    await Self.deliver(batch, encode: encode, deliver: deliver, metrics: metrics)
-                case .change(let change, let caller):
-                    if change.changed, let deliverChange { await deliverChange(change) }
-                    caller.resume(returning: change)
+                await scope {
+                    switch item {
+                    case .batch(let batch):
+                        await Self.deliver(batch, encode: encode, deliver: deliver, metrics: metrics)
+                    case .change(let change, let caller):
+                        if change.changed, let deliverChange { await deliverChange(change) }
+                        caller.resume(returning: change)
+                    }
                 }
             }
         }

@@ -5,6 +5,7 @@ import Logging
 import Metrics
 import NIOCore
 import NIOPosix
+import SocketIO
 
 /// The services one running server shares between its transports.
 public struct ChatServices: Sendable {
@@ -88,7 +89,9 @@ public struct ChatServices: Sendable {
                 deliver: { [cluster] batch in
                     if let cluster { await cluster.deliverLocal(batch) } else { await deliveries.deliver(batch) }
                 },
-                deliverChange: { await deliveries.deliver(change: $0) }, metrics: metrics)
+                deliverChange: { await deliveries.deliver(change: $0) },
+                // A batch's acks and `message:new`s wake each event loop once, not once per connection.
+                scope: { handOver in await SocketIOWakeups.batched(handOver) }, metrics: metrics)
             let messages = MessageService(store: store, conversations: conversations, appender: appender, ids: ids, limits: limits)
             let presence = PresenceService(store: store, logger: logger, offlineGrace: .milliseconds(Int64(config.presenceGrace * 1000)))
             presence.setPublisher { change, audience in

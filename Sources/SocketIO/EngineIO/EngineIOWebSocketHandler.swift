@@ -64,6 +64,8 @@ final class EngineIOWebSocketHandler: ChannelInboundHandler, RemovableChannelHan
 
         func framesQueued() {
             let handler = self.handler
+            // Inside a batch of deliveries, one task per loop wakes all its connections when the batch ends.
+            if let batch = EngineIOWakeBatch.current, batch.add(on: handler.eventLoop, { handler.value.drain() }) { return }
             // Always through the loop's queue, even on the loop: the wake-up may come from inside a write or a close of
             // this very channel, and frames queued meanwhile are then taken together.
             handler.eventLoop.execute { handler.value.drain() }
