@@ -13,6 +13,8 @@ public final class SQLiteBackend: SQLBackend {
     private let writer: ConnectionPool<SQLiteExecutorThread>
     private let readers: ConnectionPool<SQLiteConnection>?
     private let readerCount: Int
+    /// Checkpoints the WAL off the writer's thread (a file database only).
+    private let checkpointer: SQLiteCheckpointer?
     private let logger: Logger
 
     /// Opens the database at `path`, or a private in-memory one for `nil`.
@@ -42,10 +44,19 @@ public final class SQLiteBackend: SQLBackend {
             try await configure(sql(reader), isWriter: false, synchronous: synchronous)
             readers.append(reader)
         }
-        return SQLiteBackend(writer: writer, readers: readers, metrics: metrics, logger: logger)
+        let checkpoints = try await openConnection(.file(path: path), logger: logger)
+        try await configure(sql(checkpoints), isWriter: false, synchronous: synchronous)
+        try await SQLiteThreadDatabase(thread: writer, logger: logger)
+            .raw("PRAGMA wal_autocheckpoint = \(unsafeRaw: String(SQLiteCheckpointer.writerBackstopPages))").run()
+        return SQLiteBackend(
+            writer: writer, readers: readers, checkpointer: SQLiteCheckpointer(connection: checkpoints, logger: logger), metrics: metrics,
+            logger: logger)
     }
 
-    private init(writer: SQLiteExecutorThread, readers: [SQLiteConnection], metrics: ChatMetrics, logger: Logger) {
+    private init(
+        writer: SQLiteExecutorThread, readers: [SQLiteConnection], checkpointer: SQLiteCheckpointer? = nil, metrics: ChatMetrics, logger: Logger
+    ) {
+        self.checkpointer = checkpointer
         self.writer = ConnectionPool([writer], waits: metrics.poolWaits("sqlite_writer"))
         self.readers = readers.isEmpty ? nil : ConnectionPool(readers, waits: metrics.poolWaits("sqlite_readers"))
         self.readerCount = readers.count
@@ -111,6 +122,7 @@ public final class SQLiteBackend: SQLBackend {
     }
 
     public func shutdown() async {
+        await checkpointer?.stop()
         let threads = await writer.drainAll(count: 1)
         var connections: [SQLiteConnection] = []
         if let readers { connections = await readers.drainAll(count: readerCount) }
