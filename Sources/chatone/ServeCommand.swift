@@ -16,6 +16,7 @@ struct ServeCommand: AsyncParsableCommand {
     @OptionGroup var options: ConfigOptions
 
     func run() async throws {
+        CPUAffinity.fitEventLoopsToAllowedCores()
         let config = try options.resolve(host: host, port: port)
         let logger = options.logger(config)
         let app: ChatApplication
