@@ -19,6 +19,8 @@ struct ChatOneBench: AsyncParsableCommand {
     @Option(help: "Server pid, for CPU, RSS and context switches from /proc.") var serverPid: Int32?
     @Option(help: "Start this chatone binary for each workload on a fresh SQLite file (in a temporary directory).") var spawn: String?
     @Flag(help: "With two or more cores: the spawned server on core 0, this process on core 1.") var pin = false
+    @Option(help: "With --spawn: the database URL the server uses (say mysql://…) instead of a fresh SQLite file. The database must be empty; one per run.")
+    var spawnDatabaseURL: String?
     @Option(help: "CHATONE_BCRYPT_COST of a spawned server.") var bcryptCost = 4
     @Option(help: "CHATONE_BCRYPT_COST of the server spawned for p5.") var stormBcryptCost = 12
     @Option(help: "CHATONE_LOG_LEVEL of a spawned server.") var serverLogLevel = "error"
@@ -169,6 +171,7 @@ struct ChatOneBench: AsyncParsableCommand {
             pinToCore: pinned ? 0 : nil,
             bcryptCost: bcryptCost,
             logLevel: serverLogLevel,
+            databaseURL: spawnDatabaseURL,
             group: group
         )
         Console.line("  server pid \(server.pid) on 127.0.0.1:\(server.port), bcrypt cost \(bcryptCost)" + (pinned ? ", core 0" : ""))
@@ -176,7 +179,7 @@ struct ChatOneBench: AsyncParsableCommand {
         return try await body(
             BenchTarget(
                 host: "127.0.0.1", port: server.port, pid: server.pid, group: group, runID: runID,
-                databasePath: server.directory.appendingPathComponent("bench.sqlite").path))
+                databasePath: spawnDatabaseURL == nil ? server.directory.appendingPathComponent("bench.sqlite").path : nil))
     }
 
     /// A few seconds in all: enough to exercise every path, not to measure.

@@ -25,11 +25,13 @@ final class ServerProcess {
     /// - Parameters:
     ///   - pinToCore: run it under `taskset -c <core>`.
     ///   - bcryptCost: `CHATONE_BCRYPT_COST`; 4 keeps set-up fast, the login storm wants the production 12.
+    ///   - databaseURL: `CHATONE_DATABASE_URL`; nil for a fresh SQLite file in the server's directory.
     static func spawn(
         executable: String,
         pinToCore: Int?,
         bcryptCost: Int,
         logLevel: String,
+        databaseURL: String? = nil,
         group: any EventLoopGroup
     ) async throws -> ServerProcess {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("chatone-bench-\(UUID().uuidString.prefix(8))")
@@ -46,7 +48,7 @@ final class ServerProcess {
         var environment = ProcessInfo.processInfo.environment
         environment["CHATONE_HOST"] = "127.0.0.1"
         environment["CHATONE_PORT"] = String(port)
-        environment["CHATONE_DATABASE_URL"] = "sqlite://\(directory.path)/bench.sqlite"
+        environment["CHATONE_DATABASE_URL"] = databaseURL ?? "sqlite://\(directory.path)/bench.sqlite"
         environment["CHATONE_JWT_SECRET"] = environment["CHATONE_JWT_SECRET"] ?? "chatone-bench-secret-0123456789abcdef0123456789"
         environment["CHATONE_BCRYPT_COST"] = String(bcryptCost)
         environment["CHATONE_LOG_LEVEL"] = logLevel
