@@ -72,16 +72,11 @@ extension JSONTreeDecoder {
     }
 
     static func double(_ value: JSONValue, at path: JSONCodingPath, _ key: (any CodingKey)?) throws -> Double {
-        switch resolve(value) {
-        // -0 is written as `0`, so JSONDecoder reads +0.
-        case .number(let number): return number == 0 ? 0 : number
-        case .null: throw missing(Double.self, path.keys(appending: key))
-        case let other: throw mismatch(Double.self, path.keys(appending: key), found: other)
-        }
+        try number(value, as: Double.self, at: path, key)
     }
 
     static func float(_ value: JSONValue, at path: JSONCodingPath, _ key: (any CodingKey)?) throws -> Float {
-        let number = try double(value, at: path, key)
+        let number = try number(value, as: Float.self, at: path, key)
         let float = Float(number)
         // JSONDecoder refuses a number that overflows a Float or underflows to zero.
         guard float.isFinite, float != 0 || number == 0 else {
@@ -89,6 +84,16 @@ extension JSONTreeDecoder {
                 .init(codingPath: path.keys(appending: key), debugDescription: "Parsed JSON number <\(number)> does not fit in Float."))
         }
         return float
+    }
+
+    /// The number for a floating-point `type` (named in errors).
+    private static func number(_ value: JSONValue, as type: Any.Type, at path: JSONCodingPath, _ key: (any CodingKey)?) throws -> Double {
+        switch resolve(value) {
+        // -0 is written as `0`, so JSONDecoder reads +0.
+        case .number(let number): return number == 0 ? 0 : number
+        case .null: throw missing(type, path.keys(appending: key))
+        case let other: throw mismatch(type, path.keys(appending: key), found: other)
+        }
     }
 
     /// A `.binary` blob's bytes as they are, or a base64 string's.

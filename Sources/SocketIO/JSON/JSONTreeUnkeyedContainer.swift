@@ -60,13 +60,35 @@ struct JSONTreeUnkeyedContainer: UnkeyedDecodingContainer {
         return try take(type) { try JSONTreeDecoder.decode(T.self, from: $0, at: $1, $2, userInfo: userInfo) }
     }
 
-    // As JSONDecoder: past the end this is `nil` rather than an error, and a null element is `nil`.
+    // As JSONDecoder: past the end these are `nil` rather than an error, and still move the index on; a null
+    // element is `nil`. (The protocol's defaults would stay put at the end, and a later error would name another
+    // index.)
+    mutating func decodeIfPresent(_ type: Bool.Type) throws -> Bool? { try takeIfPresent { try JSONTreeDecoder.bool($0, at: $1, $2) } }
+    mutating func decodeIfPresent(_ type: String.Type) throws -> String? { try takeIfPresent { try JSONTreeDecoder.string($0, at: $1, $2) } }
+    mutating func decodeIfPresent(_ type: Double.Type) throws -> Double? { try takeIfPresent { try JSONTreeDecoder.double($0, at: $1, $2) } }
+    mutating func decodeIfPresent(_ type: Float.Type) throws -> Float? { try takeIfPresent { try JSONTreeDecoder.float($0, at: $1, $2) } }
+    mutating func decodeIfPresent(_ type: Int.Type) throws -> Int? { try takeIfPresent { try JSONTreeDecoder.integer($0, at: $1, $2) } }
+    mutating func decodeIfPresent(_ type: Int8.Type) throws -> Int8? { try takeIfPresent { try JSONTreeDecoder.integer($0, at: $1, $2) } }
+    mutating func decodeIfPresent(_ type: Int16.Type) throws -> Int16? { try takeIfPresent { try JSONTreeDecoder.integer($0, at: $1, $2) } }
+    mutating func decodeIfPresent(_ type: Int32.Type) throws -> Int32? { try takeIfPresent { try JSONTreeDecoder.integer($0, at: $1, $2) } }
+    mutating func decodeIfPresent(_ type: Int64.Type) throws -> Int64? { try takeIfPresent { try JSONTreeDecoder.integer($0, at: $1, $2) } }
+    mutating func decodeIfPresent(_ type: UInt.Type) throws -> UInt? { try takeIfPresent { try JSONTreeDecoder.integer($0, at: $1, $2) } }
+    mutating func decodeIfPresent(_ type: UInt8.Type) throws -> UInt8? { try takeIfPresent { try JSONTreeDecoder.integer($0, at: $1, $2) } }
+    mutating func decodeIfPresent(_ type: UInt16.Type) throws -> UInt16? { try takeIfPresent { try JSONTreeDecoder.integer($0, at: $1, $2) } }
+    mutating func decodeIfPresent(_ type: UInt32.Type) throws -> UInt32? { try takeIfPresent { try JSONTreeDecoder.integer($0, at: $1, $2) } }
+    mutating func decodeIfPresent(_ type: UInt64.Type) throws -> UInt64? { try takeIfPresent { try JSONTreeDecoder.integer($0, at: $1, $2) } }
+
     mutating func decodeIfPresent<T: Decodable>(_ type: T.Type) throws -> T? {
+        let userInfo = userInfo
+        return try takeIfPresent { try JSONTreeDecoder.decode(T.self, from: $0, at: $1, $2, userInfo: userInfo) }
+    }
+
+    private mutating func takeIfPresent<T>(_ read: (JSONValue, JSONCodingPath, JSONCodingKey) throws -> T) throws -> T? {
         guard !isAtEnd, !JSONTreeDecoder.isNull(elements[currentIndex]) else {
             currentIndex += 1
             return nil
         }
-        let result = try JSONTreeDecoder.decode(T.self, from: elements[currentIndex], at: path, indexKey, userInfo: userInfo)
+        let result = try read(elements[currentIndex], path, indexKey)
         currentIndex += 1
         return result
     }
