@@ -18,8 +18,12 @@ extension JSONTreeDecoder {
     }
 
     static func isNull(_ value: JSONValue) -> Bool {
-        if case .null = resolve(value) { return true }
-        return false
+        switch value {
+        case .null: true
+        case .number(let number): !number.isFinite
+        case .encoded: if case .null = resolve(value) { true } else { false }
+        default: false
+        }
     }
 
     /// Any `Decodable`: `Data`, `Date`, `URL` and `Decimal` get `JSONDecoder`'s default treatment, common leaves
@@ -50,6 +54,8 @@ extension JSONTreeDecoder {
     }
 
     static func string(_ value: JSONValue, at path: JSONCodingPath, _ key: (any CodingKey)?) throws -> String {
+        // The common case first, without copying the value to resolve it.
+        if case .string(let string) = value { return string }
         switch resolve(value) {
         case .string(let string): return string
         case .binary(let bytes): return Data(bytes.readableBytesView).base64EncodedString()
@@ -59,6 +65,7 @@ extension JSONTreeDecoder {
     }
 
     static func integer<T: FixedWidthInteger>(_ value: JSONValue, at path: JSONCodingPath, _ key: (any CodingKey)?) throws -> T {
+        if case .number(let number) = value, let integer = T(exactly: number) { return integer }
         switch resolve(value) {
         case .number(let number):
             guard let integer = T(exactly: number) else {

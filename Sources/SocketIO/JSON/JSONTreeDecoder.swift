@@ -13,6 +13,9 @@ struct JSONTreeDecoder: Decoder {
     var userInfo: [CodingUserInfoKey: Any] { userInfoValues }
 
     func container<Key: CodingKey>(keyedBy type: Key.Type) throws -> KeyedDecodingContainer<Key> {
+        if case .object(let members) = value {
+            return KeyedDecodingContainer(JSONTreeKeyedContainer<Key>(members: members, path: path, userInfo: userInfoValues))
+        }
         switch Self.resolve(value) {
         case .object(let members):
             return KeyedDecodingContainer(JSONTreeKeyedContainer<Key>(members: members, path: path, userInfo: userInfoValues))

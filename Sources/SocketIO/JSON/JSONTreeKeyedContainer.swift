@@ -41,8 +41,11 @@ struct JSONTreeKeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
 
     // The optional fields of a payload: a missing key and a null are both `nil`, with one lookup.
     func decodeIfPresent(_ type: String.Type, forKey key: Key) throws -> String? {
-        guard let value = members[key.stringValue], !JSONTreeDecoder.isNull(value) else { return nil }
-        return try JSONTreeDecoder.string(value, at: path, key)
+        switch members[key.stringValue] {
+        case nil, .null?: return nil
+        case .string(let string)?: return string
+        case let value?: return JSONTreeDecoder.isNull(value) ? nil : try JSONTreeDecoder.string(value, at: path, key)
+        }
     }
 
     func decodeIfPresent<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T? {
