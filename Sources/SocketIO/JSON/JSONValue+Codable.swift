@@ -27,10 +27,20 @@ extension JSONValue {
         }
     }
 
-    /// Decodes the value into a `Decodable` type with `JSONDecoder`.
+    /// Decodes the value into a `Decodable` type, reading the tree directly (``JSONValueDecoder``).
+    ///
+    /// The result and any `DecodingError` are those `JSONDecoder` gives for the value's JSON text; binary blobs
+    /// decode into `Data` (or, as any other type, read as base64 strings).
+    public func decode<T: Decodable>(as type: T.Type = T.self) throws -> T {
+        try JSONValueDecoder().decode(T.self, from: self)
+    }
+
+    /// Decodes the value into a `Decodable` type with `decoder`, for a caller that needs its strategies (dates,
+    /// keys, data): the value is written as JSON text and `decoder` parses it. Without such needs prefer
+    /// ``decode(as:)``, which skips the text.
     ///
     /// Binary blobs are presented to the decoder as base64 strings, so they decode into `Data`.
-    public func decode<T: Decodable>(as type: T.Type = T.self, decoder: JSONDecoder = JSONDecoder()) throws -> T {
+    public func decode<T: Decodable>(as type: T.Type = T.self, decoder: JSONDecoder) throws -> T {
         var buffer = ByteBuffer()
         self.writeForDecoding(into: &buffer)
         return try decoder.decode(T.self, from: buffer)

@@ -69,15 +69,16 @@ extension JSONValue {
     /// Numbers follow JavaScript's `JSON.stringify`: integral values without a fraction, and
     /// non-finite values as `null`.
     static func writeNumber(_ value: Double, into buffer: inout ByteBuffer) {
-        guard value.isFinite else {
-            buffer.writeStaticString("null")
-            return
-        }
+        buffer.writeString(numberText(value))
+    }
+
+    /// The text ``writeNumber(_:into:)`` writes for `value`.
+    static func numberText(_ value: Double) -> String {
+        guard value.isFinite else { return "null" }
         if value == value.rounded(), abs(value) < 1e15 {
-            buffer.writeString(String(Int64(value)))
-        } else {
-            buffer.writeString(String(value))
+            return String(Int64(value))
         }
+        return String(value)
     }
 
     static func writeString(_ value: String, into buffer: inout ByteBuffer) {

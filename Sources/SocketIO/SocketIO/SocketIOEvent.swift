@@ -14,10 +14,20 @@ public struct SocketIOEvent: Sendable {
     /// The first argument, or `nil`.
     public var payload: JSONValue? { arguments.first }
 
-    /// Decodes the argument at `index` (the first by default) into `T`.
+    /// Decodes the argument at `index` (the first by default) into `T`, reading its tree directly
+    /// (``JSONValue/decode(as:)``).
+    ///
+    /// - Throws: `SocketIOError.missingArgument` if there is no such argument, or a `DecodingError`.
+    public func decode<T: Decodable>(_ type: T.Type = T.self, at index: Int = 0) throws -> T {
+        guard arguments.indices.contains(index) else { throw SocketIOError.missingArgument(index: index) }
+        return try arguments[index].decode(as: T.self)
+    }
+
+    /// Decodes the argument at `index` (the first by default) into `T` with `decoder`, for a caller that needs its
+    /// strategies (``JSONValue/decode(as:decoder:)``).
     ///
     /// - Throws: `SocketIOError.missingArgument` if there is no such argument, or the decoder's error.
-    public func decode<T: Decodable>(_ type: T.Type = T.self, at index: Int = 0, decoder: JSONDecoder = JSONDecoder()) throws -> T {
+    public func decode<T: Decodable>(_ type: T.Type = T.self, at index: Int = 0, decoder: JSONDecoder) throws -> T {
         guard arguments.indices.contains(index) else { throw SocketIOError.missingArgument(index: index) }
         return try arguments[index].decode(as: T.self, decoder: decoder)
     }
