@@ -170,8 +170,9 @@ public final class SocketIOServer: Sendable, Service {
 /// Breaks the init-time cycle between the server and its engine's connection factory.
 private final class WeakServerBox: Sendable {
     private let box = Mutex<WeakReference?>(nil)
-    private struct WeakReference: @unchecked Sendable {
-        // Guarded by the enclosing Mutex; only read and written under `box`.
+    /// A value type holding a weak reference to a `Sendable` class is `Sendable` itself; the Mutex orders the
+    /// reads and the one write.
+    private struct WeakReference: Sendable {
         weak var server: SocketIOServer?
     }
 
