@@ -5,28 +5,40 @@ import Glibc
 import Darwin
 #endif
 import Logging
-import NIOConcurrencyHelpers
 import NIOPosix
+import Synchronization
 
 /// One session with the server, lent out by ``MariaDBClient`` to one task at a time.
 ///
 /// Every call into the C library blocks, so each runs as a job on the client's thread pool, never on an event loop
 /// or a cooperative-pool thread.
 ///
-/// `@unchecked Sendable`: the `MYSQL` handle and the flags beside it are only touched inside `lock.withLock`, so
-/// two threads never use the handle at once even if a caller misuses the connection. The pool additionally lends
-/// a connection to one task at a time, so the lock is normally uncontended.
-public final class MariaDBConnection: @unchecked Sendable {
-    private let lock = NIOLock()
-    /// Guarded by `lock`. `nil` once closed.
-    private var handle: UnsafeMutablePointer<MYSQL>?
-    /// Guarded by `lock`. Set when the server connection is known to be lost; the pool then discards it.
-    private var broken = false
-    /// Guarded by `lock`. Whether a statement was sent for execution since the pool lent this connection out;
-    /// until then a lost connection is safe to replace and the caller's work safe to run again.
-    private var executedSinceLease = false
-    /// Guarded by `lock`. Open prepared statements for reuse.
-    private var statements = StatementCache()
+/// The `MYSQL` handle and the flags beside it live in one `Mutex`, so two threads never use the handle at once even
+/// if a caller misuses the connection. The pool additionally lends a connection to one task at a time, so the lock
+/// is normally uncontended.
+public final class MariaDBConnection: Sendable {
+    /// What the lock guards.
+    struct Session {
+        /// `nil` once closed.
+        var handle: UnsafeMutablePointer<MYSQL>?
+        /// Set when the server connection is known to be lost; the pool then discards it.
+        var broken = false
+        /// Whether a statement was sent for execution since the pool lent this connection out; until then a lost
+        /// connection is safe to replace and the caller's work safe to run again.
+        var executedSinceLease = false
+        /// Open prepared statements for reuse.
+        var statements = StatementCache()
+
+        /// Closes the handle and its statements, once.
+        mutating func close() {
+            guard let handle else { return }
+            statements.removeAll()
+            mysql_close(handle)
+            self.handle = nil
+        }
+    }
+
+    private let session: Mutex<Session>
 
     private let threadPool: NIOThreadPool
     /// The server's version string, e.g. `10.11.6-MariaDB` or `8.0.36`.
@@ -34,19 +46,16 @@ public final class MariaDBConnection: @unchecked Sendable {
     /// Numeric server version, e.g. 101106 for 10.11.6.
     public let serverVersionNumber: Int
 
-    private init(handle: UnsafeMutablePointer<MYSQL>, threadPool: NIOThreadPool) {
-        self.handle = handle
+    private init(handle: sending UnsafeMutablePointer<MYSQL>, threadPool: NIOThreadPool) {
         self.threadPool = threadPool
         self.serverVersion = mysql_get_server_info(handle).map { String(cString: $0) } ?? ""
         self.serverVersionNumber = Int(mysql_get_server_version(handle))
+        self.session = Mutex(Session(handle: handle))
     }
 
     deinit {
         // Normally closed by the pool; a leaked connection still must not leak its socket.
-        if let handle {
-            statements.removeAll()
-            mysql_close(handle)
-        }
+        session.withLock { $0.close() }
     }
 
     // MARK: Opening and closing
@@ -125,13 +134,7 @@ public final class MariaDBConnection: @unchecked Sendable {
     func close() async {
         _ = try? await threadPool.runIfActive { [self] in
             try MariaDBLibrary.prepareThread()
-            lock.withLock {
-                if let handle {
-                    statements.removeAll()
-                    mysql_close(handle)
-                }
-                handle = nil
-            }
+            session.withLock { $0.close() }
         }
     }
 
@@ -139,39 +142,39 @@ public final class MariaDBConnection: @unchecked Sendable {
 
     /// Whether the pool may lend this connection out again.
     var isReusable: Bool {
-        lock.withLock {
-            guard let handle, !broken else { return false }
+        session.withLock { session in
+            guard let handle = session.handle, !session.broken else { return false }
             // A transaction left open by a caller would leak into the next one: such a connection is dropped instead.
             return handle.pointee.server_status & UInt32(SERVER_STATUS_IN_TRANS) == 0
         }
     }
 
-    var hasExecutedSinceLease: Bool { lock.withLock { executedSinceLease } }
+    var hasExecutedSinceLease: Bool { session.withLock { $0.executedSinceLease } }
 
     /// Whether an idle connection still looks open, checked without a round trip: between statements the server
     /// sends nothing, so a readable or hung-up socket means it closed the connection (restart, `KILL`, idle
     /// timeout) and the error is waiting there. A non-blocking `poll`, so it is fine off the thread pool.
     var looksAlive: Bool {
-        lock.withLock {
-            guard let handle, !broken else { return false }
+        session.withLock { session in
+            guard let handle = session.handle, !session.broken else { return false }
             var descriptor = pollfd(fd: Int32(mysql_get_socket(handle)), events: Int16(POLLIN), revents: 0)
             let ready = poll(&descriptor, 1, 0)
             if ready == 0 { return true }
-            broken = true
+            session.broken = true
             return false
         }
     }
 
-    func markLeased() { lock.withLock { executedSinceLease = false } }
+    func markLeased() { session.withLock { $0.executedSinceLease = false } }
 
-    func markBroken() { lock.withLock { broken = true } }
+    func markBroken() { session.withLock { $0.broken = true } }
 
     // MARK: Running statements
 
     /// Runs one statement as a server-side prepared statement with `binds` for its `?` placeholders.
     public func query(_ sql: String, _ binds: [MariaDBData] = []) async throws -> MariaDBResult {
-        try await withHandle { handle, connection in
-            try Self.executePrepared(handle, sql, binds, cache: &connection.statements, onExecute: { connection.executedSinceLease = true })
+        try await withHandle { handle, session in
+            try Self.executePrepared(handle, sql, binds, cache: &session.statements, onExecute: { session.executedSinceLease = true })
         }
     }
 
@@ -194,8 +197,8 @@ public final class MariaDBConnection: @unchecked Sendable {
     }
 
     func commit(fault: CommitFaultInjector.Fault?) async throws {
-        try await withHandle { handle, connection in
-            connection.executedSinceLease = true
+        try await withHandle { handle, session in
+            session.executedSinceLease = true
             switch fault {
             case nil:
                 _ = try Self.executeText(handle, "COMMIT", phase: .commit)
@@ -244,18 +247,18 @@ public final class MariaDBConnection: @unchecked Sendable {
     /// Runs `body` with the handle under the lock on a thread-pool thread. Marks the connection broken when the
     /// server connection turns out to be lost. `body` may set the guarded flags through its second argument.
     private func withHandle<T: Sendable>(
-        _ body: @escaping @Sendable (UnsafeMutablePointer<MYSQL>, MariaDBConnection) throws -> T
+        _ body: @escaping @Sendable (UnsafeMutablePointer<MYSQL>, inout Session) throws -> T
     ) async throws -> T {
         try await threadPool.runIfActive { [self] in
             try MariaDBLibrary.prepareThread()
-            return try lock.withLock {
-                guard let handle, !broken else {
+            return try session.withLock { session in
+                guard let handle = session.handle, !session.broken else {
                     throw MariaDBError(code: 2006, sqlState: "HY000", message: "connection is closed", phase: .prepare)
                 }
                 do {
-                    return try body(handle, self)
+                    return try body(handle, &session)
                 } catch let error as MariaDBError where error.isConnectionLost {
-                    broken = true
+                    session.broken = true
                     throw error
                 }
             }
