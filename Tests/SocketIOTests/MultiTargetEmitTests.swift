@@ -57,11 +57,7 @@ struct MultiTargetEmitTests {
 
     @Test("without recovery, or with a failing store, each room still gets its own arguments, without an offset")
     func withoutOffsets() async throws {
-        let plain = SocketIOServer(configuration: SocketIOConfiguration(pingInterval: .seconds(5), pingTimeout: .seconds(5)))
-        plain.of("/").on("join") { event in
-            await event.socket.join(event.payload?.stringValue ?? "")
-            event.ack?("joined")
-        }
+        let plain = makeRoomServer()
         let store = FaultyRecoveryStore(configuration: .init())
         store.fail(true)
         for io in [plain, recovery.makeServer(store: store)] {

@@ -11,11 +11,7 @@ import WebSocketTestSupport
 struct WakeBatchTests {
     @Test("frames queued in a batch are written when it ends, each connection's in order; a task outliving it still delivers")
     func framesGoOutWhenTheBatchEnds() async throws {
-        let io = SocketIOServer(configuration: SocketIOConfiguration(pingInterval: .seconds(5), pingTimeout: .seconds(5)))
-        io.of("/").on("join") { event in
-            await event.socket.join(event.payload?.stringValue ?? "")
-            event.ack?("joined")
-        }
+        let io = makeRoomServer()
         try await withLiveServer(io) { port, _ in
             var sockets: [WSTestConnection] = []
             for room in ["a", "b", "c"] {

@@ -57,3 +57,14 @@ extension TestClientProtocol {
         try await executeRequest(uri: uri, method: method, headers: [:], body: body.map { ByteBuffer(string: $0) })
     }
 }
+
+/// A server without connection state recovery whose default namespace answers `join` (its payload a room name)
+/// by joining the room and acking `"joined"`.
+func makeRoomServer() -> SocketIOServer {
+    let io = SocketIOServer(configuration: SocketIOConfiguration(pingInterval: .seconds(5), pingTimeout: .seconds(5)))
+    io.of("/").on("join") { event in
+        await event.socket.join(event.payload?.stringValue ?? "")
+        event.ack?("joined")
+    }
+    return io
+}
