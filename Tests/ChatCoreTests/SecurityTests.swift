@@ -31,9 +31,9 @@ struct SecurityTests {
 
     @Test("bcrypt hashes verify, and a missing user never verifies")
     func passwordHashing() async throws {
-        let pool = NIOThreadPool(numberOfThreads: 1)
+        let pool = SpareTimePool(.init(threads: 1))
         pool.start()
-        let hasher = PasswordHasher(cost: 4, threadPool: pool)
+        let hasher = PasswordHasher(cost: 4, pool: pool)
         let hash = try await hasher.hash("correct horse")
         #expect(hash.hasPrefix("$2"))
         #expect(try await hasher.verify("correct horse", against: hash))

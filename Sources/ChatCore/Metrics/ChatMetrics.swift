@@ -55,6 +55,12 @@ public struct ChatMetrics: Sendable {
         Counter(label: "chatone_bcrypt_operations_total", factory: factory)
     }
 
+    /// bcrypt jobs run again on the nice-10 rescue thread because the core had no spare time for them
+    /// (`chatone_bcrypt_rescues_total`, see ``SpareTimePool``): a node whose core stays saturated.
+    public func bcryptRescues() -> Counter {
+        Counter(label: "chatone_bcrypt_rescues_total", factory: factory)
+    }
+
     /// Requests refused by the rate limit called `limit` (a fixed name such as `messages_per_user`).
     public func rateLimitRejections(_ limit: String) -> Counter {
         Counter(label: "chatone_rate_limited_total", dimensions: [("limit", limit)], factory: factory)

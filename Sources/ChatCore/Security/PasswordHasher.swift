@@ -1,14 +1,14 @@
 import HummingbirdBcrypt
 import Metrics
-import NIOPosix
 
 /// Hashes and verifies passwords with bcrypt on a thread pool of its own.
 ///
 /// bcrypt is deliberately slow (about a quarter of a second at cost 12), so it must never run on an event loop,
-/// and it gets its own pool so that a burst of logins cannot starve database calls queued on the shared pool.
+/// and it gets its own pool so that a burst of logins cannot starve database calls queued on the shared pool. The
+/// pool runs it in the core's spare time (``SpareTimePool``), so a login storm does not slow messaging.
 public struct PasswordHasher: Sendable {
     public let cost: UInt8
-    private let threadPool: NIOThreadPool
+    private let pool: SpareTimePool
     private let admission: WorkAdmission
     private let operations: Counter
     /// A hash of a random password, verified against when the username is unknown, so that unknown users and
@@ -18,9 +18,9 @@ public struct PasswordHasher: Sendable {
     /// - Parameter maxQueued: most hashes running or waiting at once; beyond it a call fails at once with
     ///   ``ChatError/rateLimited(retryAfterSeconds:)`` rather than making everyone wait longer.
     /// - Parameter metrics: refusals are counted as `chatone_rate_limited_total{limit="bcrypt_queue"}`.
-    public init(cost: UInt8, threadPool: NIOThreadPool, maxQueued: Int = 64, metrics: ChatMetrics = .disabled) {
+    public init(cost: UInt8, pool: SpareTimePool, maxQueued: Int = 64, metrics: ChatMetrics = .disabled) {
         self.cost = cost
-        self.threadPool = threadPool
+        self.pool = pool
         self.admission = WorkAdmission(limit: maxQueued, refusals: metrics.rateLimitRejections("bcrypt_queue"))
         self.operations = metrics.bcryptOperations()
         self.dummyHash = Bcrypt.hash(SecureRandom.token(byteCount: 16), cost: cost)
@@ -30,10 +30,7 @@ public struct PasswordHasher: Sendable {
         let cost = self.cost
         return try await admission.run {
             operations.increment()
-            return try await threadPool.runIfActive {
-                BackgroundThreadPriority.lowerCurrentThread()
-                return Bcrypt.hash(password, cost: cost)
-            }
+            return try await pool.run { Bcrypt.hash(password, cost: cost) }
         }
     }
 
@@ -45,10 +42,7 @@ public struct PasswordHasher: Sendable {
         let target = hash ?? dummyHash
         let matches = try await admission.run {
             operations.increment()
-            return try await threadPool.runIfActive {
-                BackgroundThreadPriority.lowerCurrentThread()
-                return Bcrypt.verify(password, hash: target)
-            }
+            return try await pool.run { Bcrypt.verify(password, hash: target) }
         }
         return matches && hash != nil
     }

@@ -28,10 +28,10 @@ public struct ChatServices: Sendable {
     /// This process as a node of a cluster: on PostgreSQL, always (a single node is a cluster of one).
     let cluster: ClusterNode?
     /// The threads bcrypt runs on, started here; the application's ``ThreadPoolService`` shuts them down.
-    let bcryptPool: NIOThreadPool
+    let bcryptPool: SpareTimePool
     /// bcrypt hashes running or waiting now (`chatone_bcrypt_queue_depth`).
     let bcryptQueueDepth: @Sendable () -> Int
-    /// Returns freed memory to the system after waves of disconnects (on the bcrypt pool's low-priority threads).
+    /// Returns freed memory to the system after waves of disconnects (on the bcrypt pool's nice-10 rescue thread).
     let memoryTrimmer: FreedMemoryTrimmer
 
     /// Opens the database, applies migrations and wires the services.
@@ -42,7 +42,7 @@ public struct ChatServices: Sendable {
         options.metrics = metrics
         let backend = try await ChatDatabase.open(config.databaseURL, options: options, logger: logger)
         let bcryptThreads = max(2, System.coreCount)
-        let bcryptPool = NIOThreadPool(numberOfThreads: bcryptThreads)
+        let bcryptPool = SpareTimePool(.init(threads: bcryptThreads), rescueCounter: metrics.bcryptRescues())
         bcryptPool.start()
         do {
             try await Migrator(backend: backend, logger: logger).migrate()
@@ -53,7 +53,7 @@ public struct ChatServices: Sendable {
             let limits = RateLimits(config.rateLimits, metrics: metrics)
             let signer = try await AccessTokenSigner(secret: jwtSecret, timeToLive: config.accessTokenTTL)
             let hasher = PasswordHasher(
-                cost: config.bcryptCost, threadPool: bcryptPool, maxQueued: config.bcryptQueueLimit ?? 4 * bcryptThreads, metrics: metrics)
+                cost: config.bcryptCost, pool: bcryptPool, maxQueued: config.bcryptQueueLimit ?? 4 * bcryptThreads, metrics: metrics)
             let auth = AuthService(
                 store: store, hasher: hasher,
                 signer: signer, refreshTokenTTL: config.refreshTokenTTL, ids: ids, logger: logger, limits: limits,

@@ -1,5 +1,5 @@
 import Logging
-import NIOPosix
+import ChatCore
 import ServiceLifecycle
 
 /// Keeps a started thread pool (the bcrypt pool) for the life of the server and shuts it down after graceful
@@ -7,7 +7,7 @@ import ServiceLifecycle
 ///
 /// Without it the pool's threads outlive the application: every test server would leave a pool behind.
 struct ThreadPoolService: Service {
-    let pool: NIOThreadPool
+    let pool: SpareTimePool
     let name: String
     let logger: Logger
 

@@ -1,4 +1,4 @@
-import NIOPosix
+import ChatCore
 import Synchronization
 
 #if canImport(Glibc)
@@ -10,14 +10,15 @@ import Glibc
 /// glibc's malloc keeps freed memory for reuse: after thousands of sockets close, the server's RSS stays at its peak
 /// (the freed chunks are spread over the heap and the per-thread arenas, so the heap's top rarely becomes free and
 /// nothing is returned by itself). `malloc_trim(0)` returns every free page of every arena. It walks the whole heap,
-/// so it runs once per wave, on a background thread (the bcrypt pool's, at low priority), once the wave is over.
+/// so it runs once per wave, on a background thread (the bcrypt pool's rescue thread, at nice 10: not its
+/// `SCHED_IDLE` threads, which could be starved while holding malloc's locks), once the wave is over.
 final class FreedMemoryTrimmer: Sendable {
     /// Disconnects that make a wave.
     static let wave = 1_000
     /// How long without a disconnect ends a wave.
     static let delay: Duration = .milliseconds(500)
 
-    private let pool: NIOThreadPool
+    private let pool: SpareTimePool
     /// When connection state recovery keeps dropped sockets' sessions, they are freed only as their window ends
     /// (`SocketIOMemoryRecoveryStore` sweeps them then): a second trim follows after this long.
     private let retainedFor: Duration?
@@ -28,7 +29,7 @@ final class FreedMemoryTrimmer: Sendable {
         var scheduled = false
     }
 
-    init(pool: NIOThreadPool, retainedFor: Duration? = nil) {
+    init(pool: SpareTimePool, retainedFor: Duration? = nil) {
         self.pool = pool
         self.retainedFor = retainedFor
     }
@@ -55,11 +56,11 @@ final class FreedMemoryTrimmer: Sendable {
                 state.closedSinceTrim = 0
                 state.scheduled = false
             }
-            pool.submit { _ in Self.trim() }
+            pool.runInBackground { Self.trim() }
             guard let retainedFor else { return }
             // Just past the window of the wave's last session (the sweep runs 50 ms after it).
             try? await Task.sleep(for: retainedFor + .seconds(1))
-            pool.submit { _ in Self.trim() }
+            pool.runInBackground { Self.trim() }
         }
     }
 
