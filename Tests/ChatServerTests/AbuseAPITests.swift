@@ -188,20 +188,22 @@ struct ClientAddressTests {
         let config = try ServerConfig.fromEnvironment([
             "CHATONE_RATE_LOGIN_PER_IP": "5/10", "CHATONE_RATE_MESSAGES_PER_USER": "off", "CHATONE_TRUSTED_PROXIES": "127.0.0.1, 10.0.0.0/8",
             "CHATONE_MAX_SOCKETS_PER_USER": "3", "CHATONE_SOCKET_MAX_PAYLOAD": "2048", "CHATONE_BCRYPT_QUEUE": "4",
-            "CHATONE_AUTH_REFUSAL_DELAY_MS": "250",
+            "CHATONE_AUTH_REFUSAL_DELAY_MS": "250", "CHATONE_BCRYPT_RESCUE_BELOW": "0",
         ])
         #expect(config.rateLimits.loginPerAddress == RateLimit(burst: 5, per: .seconds(10)))
         #expect(config.rateLimits.messagesPerUser == nil)
         #expect(config.trustedProxies.count == 2)
         #expect(config.maxSocketsPerUser == 3 && config.socketMaxPayload == 2048 && config.bcryptQueueLimit == 4)
         #expect(config.authRefusalDelay == .milliseconds(250))
+        #expect(config.bcryptRescueBelowPercent == 0)
         let defaults = try ServerConfig.fromEnvironment([:])
         #expect(defaults.authRefusalDelay == .seconds(1))
+        #expect(defaults.bcryptRescueBelowPercent == 2)
         #expect(defaults.maxSocketsPerUser == 20 && defaults.socketMaxPayload == 65536 && defaults.rateLimits == RateLimitSettings())
         for (name, value) in [
             ("CHATONE_RATE_TYPING_PER_USER", "fast"), ("CHATONE_TRUSTED_PROXIES", "everyone"), ("CHATONE_MAX_SOCKETS_PER_USER", "0"),
             ("CHATONE_SOCKET_MAX_PAYLOAD", "99999999999999999999"), ("CHATONE_AUTH_REFUSAL_DELAY_MS", "-1"),
-            ("CHATONE_AUTH_REFUSAL_DELAY_MS", "10001"),
+            ("CHATONE_AUTH_REFUSAL_DELAY_MS", "10001"), ("CHATONE_BCRYPT_RESCUE_BELOW", "101"), ("CHATONE_BCRYPT_RESCUE_BELOW", "2.5"),
         ] {
             #expect {
                 _ = try ServerConfig.fromEnvironment([name: value])

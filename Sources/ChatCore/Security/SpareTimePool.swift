@@ -30,7 +30,7 @@ public final class SpareTimePool: Sendable {
         /// Whether starved jobs are rescued (off only to show, in a test, what the rescue prevents).
         public var rescues: Bool
 
-        public init(threads: Int, checkInterval: Duration = .milliseconds(500), starvedShare: Double = 0.1, rescues: Bool = true) {
+        public init(threads: Int, checkInterval: Duration = .seconds(1), starvedShare: Double = 0.02, rescues: Bool = true) {
             self.threads = max(1, threads)
             self.checkInterval = checkInterval
             self.starvedShare = starvedShare

@@ -42,7 +42,11 @@ public struct ChatServices: Sendable {
         options.metrics = metrics
         let backend = try await ChatDatabase.open(config.databaseURL, options: options, logger: logger)
         let bcryptThreads = max(2, System.coreCount)
-        let bcryptPool = SpareTimePool(.init(threads: bcryptThreads), rescueCounter: metrics.bcryptRescues())
+        let bcryptPool = SpareTimePool(
+            .init(
+                threads: bcryptThreads, starvedShare: Double(config.bcryptRescueBelowPercent) / 100,
+                rescues: config.bcryptRescueBelowPercent > 0),
+            rescueCounter: metrics.bcryptRescues())
         bcryptPool.start()
         do {
             try await Migrator(backend: backend, logger: logger).migrate()

@@ -54,6 +54,11 @@ public struct ServerConfig: Sendable {
     /// Most bcrypt hashes running or waiting at once; beyond it login and register answer 429 at once. nil: four
     /// per bcrypt thread, so that the longest wait is about four hashes (one second at cost 12).
     public var bcryptQueueLimit: Int?
+    /// bcrypt runs in the core's spare time; when its threads get under this percentage of one core for a
+    /// second, a waiting hash is rescued onto a nice-10 thread (``SpareTimePool``). 0: never rescued. A core that is
+    /// saturated leaves them about 0.3%; 2 also rescues on a core that is 98% busy (a hash would take 12 s there),
+    /// and leaves alone a core with a little spare time, where the rescue thread would only take it from messaging.
+    public var bcryptRescueBelowPercent = 2
     /// Largest Socket.IO payload (a WebSocket message, a polling POST body, a packet with its attachments).
     public var socketMaxPayload = 64 * 1024
     /// How long a new Engine.IO session may take to complete its Socket.IO CONNECT.
@@ -175,6 +180,12 @@ public struct ServerConfig: Sendable {
         if let text = env["CHATONE_BCRYPT_QUEUE"], !text.isEmpty {
             guard let value = Int(text), (1...100_000).contains(value) else { throw Self.invalid("CHATONE_BCRYPT_QUEUE", "an integer from 1 to 100000") }
             bcryptQueueLimit = value
+        }
+        if let text = env["CHATONE_BCRYPT_RESCUE_BELOW"], !text.isEmpty {
+            guard let value = Int(text), (0...100).contains(value) else {
+                throw Self.invalid("CHATONE_BCRYPT_RESCUE_BELOW", "an integer from 0 to 100")
+            }
+            bcryptRescueBelowPercent = value
         }
         if let seconds = env["CHATONE_SOCKET_CONNECT_TIMEOUT"] {
             socketConnectTimeout = try Self.parseSeconds(seconds, name: "CHATONE_SOCKET_CONNECT_TIMEOUT")
