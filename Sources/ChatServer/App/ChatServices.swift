@@ -41,7 +41,9 @@ public struct ChatServices: Sendable {
         var options = config.databaseOptions
         options.metrics = metrics
         let backend = try await ChatDatabase.open(config.databaseURL, options: options, logger: logger)
-        let bcryptThreads = max(2, System.coreCount)
+        // One spare-time thread per core the process may run on: a second one on the same core adds no hashing and,
+        // when one is preempted holding a lock a request needs (malloc's), the kernel may run the other first.
+        let bcryptThreads = max(1, min(System.coreCount, CPUAffinity.allowedCores ?? System.coreCount))
         let bcryptPool = SpareTimePool(
             .init(
                 threads: bcryptThreads, starvedShare: Double(config.bcryptRescueBelowPercent) / 100,
@@ -57,7 +59,7 @@ public struct ChatServices: Sendable {
             let limits = RateLimits(config.rateLimits, metrics: metrics)
             let signer = try await AccessTokenSigner(secret: jwtSecret, timeToLive: config.accessTokenTTL)
             let hasher = PasswordHasher(
-                cost: config.bcryptCost, pool: bcryptPool, maxQueued: config.bcryptQueueLimit ?? 4 * bcryptThreads, metrics: metrics)
+                cost: config.bcryptCost, pool: bcryptPool, maxQueued: config.bcryptQueueLimit ?? max(8, 4 * bcryptThreads), metrics: metrics)
             let auth = AuthService(
                 store: store, hasher: hasher,
                 signer: signer, refreshTokenTTL: config.refreshTokenTTL, ids: ids, logger: logger, limits: limits,

@@ -52,7 +52,8 @@ public struct ServerConfig: Sendable {
     /// Most sockets one user may have connected at once; the next CONNECT is refused with TOO_MANY_CONNECTIONS.
     public var maxSocketsPerUser = 20
     /// Most bcrypt hashes running or waiting at once; beyond it login and register answer 429 at once. nil: four
-    /// per bcrypt thread, so that the longest wait is about four hashes (one second at cost 12).
+    /// per bcrypt thread (one per allowed core) and at least eight, so that the longest wait is about four hashes
+    /// per core (one second at cost 12 on an idle core).
     public var bcryptQueueLimit: Int?
     /// bcrypt runs in the core's spare time; when its threads get under this percentage of one core for a
     /// second, a waiting hash is rescued onto a nice-10 thread (``SpareTimePool``). 0: never rescued. A core that is

@@ -6,13 +6,14 @@ import NIOPosix
 ///
 /// NIO sizes its event-loop group from the machine's cores and its cgroup limits, not from the affinity mask, so a
 /// server pinned to one core of two ran two event loops on that core: every connection on the other loop cost a
-/// thread switch per message for no parallelism (docs/performance.md, "P1: CPU per message").
-enum CPUAffinity {
+/// thread switch per message for no parallelism (docs/performance.md, "P1: CPU per message"). The bcrypt pool is
+/// sized from it too.
+public enum CPUAffinity {
     /// How many cores the mask allows; nil where it cannot be read (not Linux).
     ///
     /// Read from `/proc/self/status` (`Cpus_allowed`, a hex mask in comma-separated 32-bit words): glibc's
     /// `sched_getaffinity` is not visible to Swift without `_GNU_SOURCE`.
-    static var allowedCores: Int? {
+    public static var allowedCores: Int? {
         guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
             let line = status.split(separator: "\n").first(where: { $0.hasPrefix("Cpus_allowed:") })
         else { return nil }
@@ -26,7 +27,7 @@ enum CPUAffinity {
 
     /// Sizes NIO's shared event-loop group to the allowed cores when they are fewer than NIO would use. Must run
     /// before anything touches `MultiThreadedEventLoopGroup.singleton`.
-    static func fitEventLoopsToAllowedCores() {
+    public static func fitEventLoopsToAllowedCores() {
         guard let allowed = allowedCores, allowed < System.coreCount else { return }
         NIOSingletons.groupLoopCountSuggestion = allowed
     }
