@@ -2,14 +2,14 @@
 import Glibc
 #endif
 
-/// Lowers the calling thread's scheduling priority (Linux `nice` 10), for CPU-heavy work that must not take the
-/// core from request handling: bcrypt.
+/// Lowers the calling thread's scheduling priority (Linux `nice` 10), for background work that must not take the
+/// core from request handling but must not be starved either: the bcrypt pool's rescue thread (``SpareTimePool``),
+/// which runs hashes the spare-time threads got no CPU for, and the malloc trim.
 ///
 /// A login at cost 12 is a quarter of a second of CPU. At normal priority a handful of them share the core equally
 /// with the event loops, and every message waits; at nice 10 the kernel gives the event loops about ten times
-/// the share, so messaging keeps its latency while logins take a little longer. Only the calling thread changes
-/// (Linux applies `setpriority` to a thread id), and the bcrypt pool's threads do nothing else. Elsewhere, and
-/// where the thread id cannot be read, this does nothing.
+/// the share. Only the calling thread changes (Linux applies `setpriority` to a thread id), and the rescue thread
+/// does nothing else. Elsewhere, and where the thread id cannot be read, this does nothing.
 enum BackgroundThreadPriority {
     static let niceness: Int32 = 10
 
