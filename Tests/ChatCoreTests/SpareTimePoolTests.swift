@@ -16,7 +16,7 @@ struct SpareTimePoolTests {
     #if os(Linux)
     @Test("a job runs on a SCHED_IDLE thread; background work runs at nice 10")
     func policies() async throws {
-        let pool = SpareTimePool(.init(threads: 1, rescues: false))
+        let pool = SpareTimePool(.init(threads: 1, starvedShare: 0))
         pool.start()
         #expect(try await pool.run { CPUControl.ownPolicy() } == CPUControl.schedIdle)
         let nice = await withCheckedContinuation { continuation in
@@ -31,7 +31,7 @@ struct SpareTimePoolTests {
     func starvedWithoutRescue() async throws {
         let cpu = try #require(CPUControl.firstAllowedCPU())
         let spinners = Spinners(count: 2, cpu: cpu)
-        let pool = SpareTimePool(.init(threads: 1, checkInterval: .milliseconds(100), rescues: false))
+        let pool = SpareTimePool(.init(threads: 1, checkInterval: .milliseconds(100), starvedShare: 0))
         pool.start()
         let finished = Flag()
         async let policy = pool.run {

@@ -26,15 +26,13 @@ public final class SpareTimePool: Sendable {
         /// How often the watch reads the threads' CPU time while a job is unfinished.
         public var checkInterval: Duration
         /// Under this share of one core over an interval (with a job unfinished), the threads count as starved.
+        /// 0: they never do, and nothing is rescued.
         public var starvedShare: Double
-        /// Whether starved jobs are rescued (off only to show, in a test, what the rescue prevents).
-        public var rescues: Bool
 
-        public init(threads: Int, checkInterval: Duration = .seconds(1), starvedShare: Double = 0.02, rescues: Bool = true) {
+        public init(threads: Int, checkInterval: Duration = .seconds(1), starvedShare: Double = 0.02) {
             self.threads = max(1, threads)
             self.checkInterval = checkInterval
             self.starvedShare = starvedShare
-            self.rescues = rescues
         }
     }
 
@@ -144,7 +142,7 @@ public final class SpareTimePool: Sendable {
             try? await Task.sleep(for: configuration.checkInterval)
             let cpu = spareCPUTime()
             var starved = false
-            if let cpu, let lastCPU, configuration.rescues {
+            if let cpu, let lastCPU {
                 starved = cpu - lastCPU < configuration.checkInterval * configuration.starvedShare
             }
             lastCPU = cpu
@@ -218,14 +216,14 @@ private protocol SpareTimeJob: Sendable {
 /// second result is dropped.
 private final class Job<T: Sendable>: SpareTimeJob {
     private let work: @Sendable () -> T
+    /// Set before the job can run; nil again once answered.
     private let continuation = Mutex<CheckedContinuation<T, any Error>?>(nil)
-    private let finished = Atomic<Bool>(false)
 
     init(_ work: @escaping @Sendable () -> T) {
         self.work = work
     }
 
-    var isFinished: Bool { finished.load(ordering: .acquiring) }
+    var isFinished: Bool { continuation.withLock { $0 == nil } }
 
     func attach(_ continuation: CheckedContinuation<T, any Error>) {
         self.continuation.withLock { $0 = continuation }
@@ -237,7 +235,6 @@ private final class Job<T: Sendable>: SpareTimeJob {
     }
 
     func finish(_ result: Result<T, any Error>) {
-        finished.store(true, ordering: .releasing)
         continuation.withLock { $0.take() }?.resume(with: result)
     }
 }

@@ -25,10 +25,17 @@ public enum CPUAffinity {
         return count > 0 ? count : nil
     }
 
+    /// The cores this process can use: the machine's (as NIO counts them, cgroup limits included), or fewer if the
+    /// affinity mask allows fewer.
+    public static var usableCores: Int {
+        max(1, min(System.coreCount, allowedCores ?? System.coreCount))
+    }
+
     /// Sizes NIO's shared event-loop group to the allowed cores when they are fewer than NIO would use. Must run
     /// before anything touches `MultiThreadedEventLoopGroup.singleton`.
     public static func fitEventLoopsToAllowedCores() {
-        guard let allowed = allowedCores, allowed < System.coreCount else { return }
-        NIOSingletons.groupLoopCountSuggestion = allowed
+        let usable = usableCores
+        guard usable < System.coreCount else { return }
+        NIOSingletons.groupLoopCountSuggestion = usable
     }
 }

@@ -43,11 +43,9 @@ public struct ChatServices: Sendable {
         let backend = try await ChatDatabase.open(config.databaseURL, options: options, logger: logger)
         // One spare-time thread per core the process may run on: a second one on the same core adds no hashing and,
         // when one is preempted holding a lock a request needs (malloc's), the kernel may run the other first.
-        let bcryptThreads = max(1, min(System.coreCount, CPUAffinity.allowedCores ?? System.coreCount))
+        let bcryptThreads = CPUAffinity.usableCores
         let bcryptPool = SpareTimePool(
-            .init(
-                threads: bcryptThreads, starvedShare: Double(config.bcryptRescueBelowPercent) / 100,
-                rescues: config.bcryptRescueBelowPercent > 0),
+            .init(threads: bcryptThreads, starvedShare: Double(config.bcryptRescueBelowPercent) / 100),
             rescueCounter: metrics.bcryptRescues())
         bcryptPool.start()
         do {

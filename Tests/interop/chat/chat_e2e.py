@@ -281,6 +281,13 @@ class Server:
             headers["Authorization"] = f"Bearer {token}"
         return requests.request(method, self.url + path, headers=headers, json=json, timeout=30, **kwargs)
 
+    def counter(self, name: str) -> int:
+        """The value of an unlabelled counter on /metrics; it must be there exactly once."""
+        text = self.request("GET", "/metrics").text
+        values = [line.split()[-1] for line in text.splitlines() if line.startswith(name + " ")]
+        assert len(values) == 1, (name, values)
+        return int(float(values[0]))
+
     def api(self, method: str, path: str, token: str | None = None, json=None, expect: int | tuple = (200, 201)):
         """A REST call that must succeed; returns the envelope's `data`."""
         response = self.request(method, path, token, json)
